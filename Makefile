@@ -1,0 +1,48 @@
+# The two commands of the README: `make run` and `make test`. Everything else is what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Development settings for `make run`: debug pages, and webhooks allowed to reach this machine.
+RUN_ENV := DEBUG=1 INTEGRATIONS_ALLOW_PRIVATE_URLS=1 PYTHONUNBUFFERED=1 PATH="$(BIN):$$PATH"
+
+.PHONY: run test setup system-packages lint migrate demo clean
+
+run: setup
+	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
+	$(RUN_ENV) $(BIN)/python manage.py demo_data
+	$(RUN_ENV) $(BIN)/honcho start -f Procfile
+
+test: setup lint
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy integrations
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=dialogform_hooks.settings_production \
+	  SECRET_KEY="ci-only-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" ALLOWED_HOSTS=hooks.example.com \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+setup: system-packages $(VENV)/.installed
+
+# Debian/Ubuntu packages: Redis (the queue) and venv support for the system Python.
+system-packages:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage db.sqlite3

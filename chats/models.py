@@ -1,0 +1,107 @@
+"""Flows of prompts, the chats that go through them, and the admins' feedback on answers."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from accounts.models import Account
+
+
+class AtomicSaveMixin(models.Model):
+    """Runs save() and its signals in one transaction.
+
+    In autocommit mode Django commits a plain save() before post_save runs, so the webhook
+    outbox rows written by receivers would land in a second transaction. Wrapping save()
+    keeps the host change and its outbox rows together on every path (views, admin, shell).
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+
+
+def new_share_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Flow(AtomicSaveMixin):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="flows")
+    name = models.CharField(max_length=200)
+    share_token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Prompt(AtomicSaveMixin):
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="prompts")
+    name = models.CharField(max_length=200)
+    text = models.TextField()
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["flow", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Chat(AtomicSaveMixin):
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="chats")
+    identifier = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_PROGRESS)
+    score = models.IntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["flow", "identifier"], name="chat_unique_flow_identifier")]
+
+    def __str__(self) -> str:
+        return f"{self.identifier} in {self.flow}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.status == self.Status.COMPLETED and self.completed_at is None:
+            self.completed_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "completed_at"}
+        super().save(*args, **kwargs)
+
+
+class Response(AtomicSaveMixin):
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="responses")
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="responses")
+    answer = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["chat", "prompt__position", "id"]
+        constraints = [models.UniqueConstraint(fields=["chat", "prompt"], name="response_unique_chat_prompt")]
+
+    def __str__(self) -> str:
+        return f"{self.chat.identifier}: {self.prompt.name}"
+
+
+class Feedback(AtomicSaveMixin):
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="feedback")
+    text = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Feedback on {self.response}"

@@ -1,0 +1,103 @@
+"""The app's settings, read lazily so that override_settings works; every default lives here."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+
+
+def parse_retry_schedule(value: str | list[int] | tuple[int, ...]) -> tuple[float, ...]:
+    """Seconds before each retry, from "5,300,1800" (an empty string means: never retry)."""
+    if isinstance(value, (list, tuple)):
+        items = [str(item) for item in value]
+    else:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+    try:
+        delays = tuple(float(item) for item in items)
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"INTEGRATIONS_RETRY_SCHEDULE must be comma-separated seconds, like '5,300,1800': {value!r}"
+        ) from error
+    if any(delay < 0 for delay in delays):
+        raise ImproperlyConfigured(f"INTEGRATIONS_RETRY_SCHEDULE cannot hold negative delays: {value!r}")
+    return delays
+
+
+class Settings:
+    @property
+    def ACCOUNT_MODEL(self) -> str:
+        return str(getattr(settings, "INTEGRATIONS_ACCOUNT_MODEL", "accounts.Account"))
+
+    @property
+    def MEMBERSHIP_MODEL(self) -> str:
+        return str(getattr(settings, "INTEGRATIONS_MEMBERSHIP_MODEL", "accounts.Membership"))
+
+    @property
+    def CHAT_MODEL(self) -> str:
+        return str(getattr(settings, "INTEGRATIONS_CHAT_MODEL", "chats.Chat"))
+
+    @property
+    def FEEDBACK_MODEL(self) -> str:
+        return str(getattr(settings, "INTEGRATIONS_FEEDBACK_MODEL", "chats.Feedback"))
+
+    @property
+    def QUEUE_NAME(self) -> str:
+        return str(getattr(settings, "INTEGRATIONS_QUEUE", "webhooks"))
+
+    @property
+    def ALLOW_PRIVATE_URLS(self) -> bool:
+        return bool(getattr(settings, "INTEGRATIONS_ALLOW_PRIVATE_URLS", False))
+
+    @property
+    def RETRY_SCHEDULE(self) -> tuple[float, ...]:
+        return parse_retry_schedule(getattr(settings, "INTEGRATIONS_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE))
+
+    @property
+    def RETRY_JITTER(self) -> float:
+        """Each retry delay varies by this fraction either way, so retries of many events spread out."""
+        return float(getattr(settings, "INTEGRATIONS_RETRY_JITTER", 0.2))
+
+    @property
+    def CONNECT_TIMEOUT(self) -> float:
+        return float(getattr(settings, "INTEGRATIONS_CONNECT_TIMEOUT", 5.0))
+
+    @property
+    def ATTEMPT_TIMEOUT(self) -> float:
+        """Wall-clock bound of one attempt: connect, send, and read the response."""
+        return float(getattr(settings, "INTEGRATIONS_ATTEMPT_TIMEOUT", 15.0))
+
+    @property
+    def RESPONSE_READ_LIMIT(self) -> int:
+        return int(getattr(settings, "INTEGRATIONS_RESPONSE_READ_LIMIT", 64 * 1024))
+
+    @property
+    def RESPONSE_STORE_LIMIT(self) -> int:
+        return int(getattr(settings, "INTEGRATIONS_RESPONSE_STORE_LIMIT", 4 * 1024))
+
+    @property
+    def BATCH_SIZE(self) -> int:
+        """Deliveries one job claims at a time."""
+        return int(getattr(settings, "INTEGRATIONS_BATCH_SIZE", 50))
+
+    @property
+    def JOB_MAX_DELIVERIES(self) -> int:
+        return int(getattr(settings, "INTEGRATIONS_JOB_MAX_DELIVERIES", 500))
+
+    @property
+    def JOB_MAX_SECONDS(self) -> float:
+        """After this long a job stops claiming and hands the rest to a fresh job."""
+        return float(getattr(settings, "INTEGRATIONS_JOB_MAX_SECONDS", 10.0))
+
+    @property
+    def CLAIM_LEASE_SECONDS(self) -> float:
+        """How long a claim holds; longer than one job can run, so only a dead worker's claim expires."""
+        return float(getattr(settings, "INTEGRATIONS_CLAIM_LEASE_SECONDS", 60.0))
+
+    @property
+    def URL_MAX_LENGTH(self) -> int:
+        return 2000
+
+
+conf = Settings()

@@ -1,0 +1,84 @@
+"""Waking a webhook's job on the queue: after commit, at most once while it waits, never fatal."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import connection, transaction
+from redis.exceptions import RedisError
+
+from .queue import redis_connection, webhooks_queue
+
+logger = logging.getLogger(__name__)
+
+# A webhook's "waiting for a worker" flag outlives a lost job only this long.
+WAKE_FLAG_TTL_SECONDS = 300
+
+
+def _wake_flag(webhook_id: int) -> str:
+    return f"integrations:webhook:{webhook_id}:queued"
+
+
+def webhook_wake(*, webhook_id: int) -> None:
+    """Queue the job that sends this webhook's due deliveries, unless one is already waiting.
+
+    Redis trouble is logged, not raised: the deliveries are safe in the database and the
+    sweeper re-enqueues what is due.
+    """
+    from .jobs import deliver_webhook
+
+    try:
+        if redis_connection().set(_wake_flag(webhook_id), 1, nx=True, ex=WAKE_FLAG_TTL_SECONDS):
+            webhooks_queue().enqueue(deliver_webhook, webhook_id, result_ttl=0, failure_ttl=86400)
+    except RedisError as error:
+        logger.warning("Could not queue webhook %s (%s); the sweeper will pick it up.", webhook_id, error)
+
+
+def webhook_wake_at(*, webhook_id: int, when: datetime) -> None:
+    """Queue the job for when the next retry is due (rq's scheduler runs in the worker)."""
+    from .jobs import deliver_webhook
+
+    # One job id per webhook and second: several failures due at once schedule one job.
+    job_id = f"integrations-webhook-{webhook_id}-at-{int(when.timestamp())}"
+    try:
+        webhooks_queue().enqueue_at(when, deliver_webhook, webhook_id, job_id=job_id, result_ttl=0)
+    except RedisError as error:
+        logger.warning("Could not schedule webhook %s (%s); the sweeper will pick it up.", webhook_id, error)
+
+
+def webhook_job_started(*, webhook_id: int) -> None:
+    """Clear the waiting flag, so that events committed from now on queue a fresh job."""
+    try:
+        redis_connection().delete(_wake_flag(webhook_id))
+    except RedisError as error:
+        logger.warning("Could not clear the queued flag of webhook %s (%s).", webhook_id, error)
+
+
+class _PendingWakes:
+    """Webhooks to wake when the current transaction commits: one callback, however many events."""
+
+    def __init__(self) -> None:
+        self.webhook_ids: set[int] = set()
+
+    def __call__(self) -> None:
+        for webhook_id in sorted(self.webhook_ids):
+            webhook_wake(webhook_id=webhook_id)
+
+
+def webhooks_wake_on_commit(*, webhook_ids: list[int]) -> None:
+    if not connection.in_atomic_block:
+        for webhook_id in webhook_ids:
+            webhook_wake(webhook_id=webhook_id)
+        return
+    # Reuse the callback already registered in this transaction (a bulk delete of 1,000 chats
+    # then costs one wake per webhook, not 1,000); a rolled-back savepoint drops it with its rows.
+    pending = next(
+        (entry[1] for entry in reversed(connection.run_on_commit) if isinstance(entry[1], _PendingWakes)),
+        None,
+    )
+    if pending is None:
+        pending = _PendingWakes()
+        # robust: a failing wake-up is logged and never turns a committed save into an error.
+        transaction.on_commit(pending, robust=True)
+    pending.webhook_ids.update(webhook_ids)

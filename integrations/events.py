@@ -1,0 +1,45 @@
+"""The three notifications and their bodies, exactly as the public spec shows them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+COMPLETED = "completed"
+DELETED = "deleted"
+FEEDBACK_UPDATED = "feedbackUpdated"
+EVENT_TYPES = (COMPLETED, DELETED, FEEDBACK_UPDATED)
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A notification for one account; `body` is what receivers get, byte for byte."""
+
+    account_id: int
+    type: str
+    data: dict[str, Any]
+
+    @property
+    def body(self) -> str:
+        return json.dumps({"type": self.type, "data": self.data}, ensure_ascii=False, separators=(",", ":"))
+
+
+def chat_completed(*, account_id: int, flow_id: int, identifier: str, score: int | float | None) -> WebhookEvent:
+    return WebhookEvent(
+        account_id=account_id,
+        type=COMPLETED,
+        data={"flowId": flow_id, "identifier": identifier, "score": score},
+    )
+
+
+def chat_deleted(*, account_id: int, flow_id: int, identifier: str) -> WebhookEvent:
+    return WebhookEvent(account_id=account_id, type=DELETED, data={"flowId": flow_id, "identifier": identifier})
+
+
+def feedback_updated(*, account_id: int, flow_id: int, identifier: str, prompt_name: str) -> WebhookEvent:
+    return WebhookEvent(
+        account_id=account_id,
+        type=FEEDBACK_UPDATED,
+        data={"flowId": flow_id, "identifier": identifier, "promptName": prompt_name},
+    )

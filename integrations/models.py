@@ -1,0 +1,118 @@
+"""Webhooks, the events recorded for them (the outbox), their deliveries and each attempt."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from .validators import validate_webhook_url
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 -- a prefix, not a secret
+
+
+def new_signing_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+class Webhook(models.Model):
+    account = models.ForeignKey(settings.INTEGRATIONS_ACCOUNT_MODEL, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.CharField("URL", max_length=2000, validators=[validate_webhook_url])
+    secret = models.CharField(max_length=100, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["account", "id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.secret:
+            self.secret = new_signing_secret()
+        super().save(*args, **kwargs)
+
+
+class Event(models.Model):
+    """One notification, recorded in the same transaction as the change that caused it."""
+
+    class Type(models.TextChoices):
+        COMPLETED = "completed"
+        DELETED = "deleted"
+        FEEDBACK_UPDATED = "feedbackUpdated"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(
+        settings.INTEGRATIONS_ACCOUNT_MODEL, on_delete=models.CASCADE, related_name="webhook_events"
+    )
+    type = models.CharField(max_length=40, choices=Type.choices)
+    # The exact bytes POSTed, kept as text so that every attempt sends the same body.
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.webhook_id}"
+
+    @property
+    def webhook_id(self) -> str:
+        """The `webhook-id` header: the same on every attempt, so receivers can deduplicate."""
+        return f"msg_{self.id.hex}"
+
+
+class Delivery(models.Model):
+    """One event on its way to one webhook; the database is the source of truth for what is due."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempt_count = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["webhook", "status", "next_attempt_at"], name="delivery_due"),
+            models.Index(fields=["claim_token"], name="delivery_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.webhook} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One POST (or a try that never got an answer), as shown in the delivery log."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
+    attempted_at = models.DateTimeField()
+    succeeded = models.BooleanField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField()
+    response_body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-attempted_at", "-id"]
+
+    def __str__(self) -> str:
+        outcome = self.status_code or self.error or "?"
+        return f"attempt on {self.delivery_id}: {outcome}"

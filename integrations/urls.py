@@ -1,0 +1,13 @@
+"""URLs of the Integrations page."""
+
+from django.urls import path
+from django.views.generic import RedirectView
+
+from . import views
+
+app_name = "integrations"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="integrations:webhook"), name="index"),
+    path("webhook/", views.webhook_tab, name="webhook"),
+]

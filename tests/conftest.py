@@ -1,0 +1,112 @@
+"""Shared fixtures: a real Redis server, a real RQ worker, and the host product's objects."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+from rq import SimpleWorker
+
+from accounts.models import Account, Membership
+from chats.models import Chat, Flow, Prompt
+from integrations.models import Webhook
+from integrations.queue import forget_queue, webhooks_queue
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server of the suite's own, on a free port, gone when the suite ends."""
+    executable = shutil.which("redis-server")
+    assert executable, "redis-server is missing: `make test` installs it (apt-get install redis-server)"
+    port = free_port()
+    process = subprocess.Popen(
+        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.05)
+    client.close()
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def integrations_settings(settings: Any, redis_url: str) -> Iterator[None]:
+    """Every test talks to the suite's Redis (emptied first) and may send to loopback receivers."""
+    settings.RQ_QUEUES = {"webhooks": {"URL": redis_url, "DEFAULT_TIMEOUT": 120}}
+    settings.INTEGRATIONS_ALLOW_PRIVATE_URLS = True
+    settings.INTEGRATIONS_RETRY_JITTER = 0
+    forget_queue()
+    webhooks_queue().connection.flushdb()
+    yield
+    forget_queue()
+
+
+@pytest.fixture
+def run_worker() -> Callable[[], None]:
+    """Runs a real RQ SimpleWorker in burst mode: it works off the queue, then returns."""
+
+    def run() -> None:
+        queue = webhooks_queue()
+        SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+
+    return run
+
+
+@pytest.fixture
+def account(db: None) -> Account:
+    return Account.objects.create(name="Acme Learning")
+
+
+@pytest.fixture
+def admin_user(account: Account, django_user_model: Any) -> Any:
+    user = django_user_model.objects.create_user(username="ada", password="correct horse battery")
+    Membership.objects.create(account=account, user=user, role=Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def flow(account: Account) -> Flow:
+    flow = Flow.objects.create(account=account, name="Onboarding quiz")
+    Prompt.objects.create(flow=flow, name="capital", text="What is the capital of France?", position=0)
+    Prompt.objects.create(flow=flow, name="colour", text="Favourite colour?", position=1)
+    return flow
+
+
+@pytest.fixture
+def chat(flow: Flow) -> Chat:
+    return Chat.objects.create(flow=flow, identifier="participant-1")
+
+
+@pytest.fixture
+def receiver(httpserver: Any) -> Any:
+    """The real loopback HTTP server that plays the customer's endpoint, answering 200 by default."""
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    return httpserver
+
+
+@pytest.fixture
+def webhook(account: Account, receiver: Any) -> Webhook:
+    return Webhook.objects.create(account=account, url=receiver.url_for("/hook"))

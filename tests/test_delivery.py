@@ -1,0 +1,347 @@
+"""From a host change to a signed POST at a real loopback receiver, through Redis and a real RQ worker."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import standardwebhooks
+from django.db import transaction
+from werkzeug import Request, Response
+
+from accounts.models import Account
+from chats.models import Chat, Feedback, Flow, Prompt
+from chats.models import Response as ChatResponse
+from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
+from integrations.signing import USER_AGENT
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def received(server: Any, path: str = "/hook") -> list[tuple[dict[str, Any], dict[str, str], bytes]]:
+    """(parsed body, headers, raw body) of every POST that reached `path`, in order."""
+    return [
+        (json.loads(request.get_data()), {k.lower(): v for k, v in request.headers.items()}, request.get_data())
+        for request, _ in server.log
+        if request.path == path
+    ]
+
+
+def bodies(server: Any, path: str = "/hook") -> list[dict[str, Any]]:
+    return [body for body, _, _ in received(server, path)]
+
+
+def complete(chat: Chat, score: int | None = 7) -> None:
+    chat.status = Chat.Status.COMPLETED
+    chat.score = score
+    chat.save()
+
+
+def test_completed_arrives_exactly_as_documented_and_signed(
+    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    complete(chat, score=7)
+    run_worker()
+
+    [(body, headers, raw)] = received(receiver)
+    assert body == {"type": "completed", "data": {"flowId": chat.flow_id, "identifier": "participant-1", "score": 7}}
+    assert headers["content-type"] == "application/json"
+    assert headers["user-agent"] == USER_AGENT
+    event = Event.objects.get()
+    assert headers["webhook-id"] == event.webhook_id
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
+    assert standardwebhooks.Webhook(webhook.secret).verify(raw, headers) == body
+
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.SUCCEEDED
+    assert delivery.attempt_count == 1
+    [attempt] = DeliveryAttempt.objects.all()
+    assert (attempt.succeeded, attempt.status_code, attempt.response_body, attempt.error) == (True, 200, "ok", "")
+
+
+def test_completed_is_sent_once_per_transition(
+    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    complete(chat, score=3)
+    chat.save()  # saved again while completed: nothing new
+    Chat.objects.get(pk=chat.pk).save()
+    run_worker()
+    assert len(bodies(receiver)) == 1
+
+    chat.status = Chat.Status.IN_PROGRESS
+    chat.save()
+    complete(chat, score=4)  # completed again after being reopened: a new transition
+    run_worker()
+    assert [body["data"]["score"] for body in bodies(receiver)] == [3, 4]
+
+
+def test_a_chat_created_completed_sends_completed_with_null_score(
+    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    Chat.objects.create(flow=flow, identifier="walk-in", status=Chat.Status.COMPLETED, score=None)
+    run_worker()
+    assert bodies(receiver) == [
+        {"type": "completed", "data": {"flowId": flow.pk, "identifier": "walk-in", "score": None}}
+    ]
+
+
+def test_an_in_progress_save_sends_nothing(
+    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    chat.score = 2
+    chat.save()
+    run_worker()
+    assert bodies(receiver) == []
+    assert not Event.objects.exists()
+
+
+def test_a_rolled_back_transaction_sends_nothing(
+    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        complete(chat)
+        assert Event.objects.count() == 1  # the outbox row is in the same transaction...
+        raise RuntimeError("the host change fails")
+    assert not Event.objects.exists()  # ...and goes with it
+    assert not Delivery.objects.exists()
+    run_worker()
+    assert bodies(receiver) == []
+
+
+def test_a_bulk_delete_of_n_chats_sends_n_deleted(
+    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    for number in range(5):
+        Chat.objects.create(flow=flow, identifier=f"bulk-{number}")
+    Chat.objects.filter(flow=flow).delete()
+    run_worker()
+    assert sorted(body["data"]["identifier"] for body in bodies(receiver)) == [f"bulk-{n}" for n in range(5)]
+    assert {body["type"] for body in bodies(receiver)} == {"deleted"}
+    assert all(body["data"] == {"flowId": flow.pk, "identifier": body["data"]["identifier"]} for body in bodies(receiver))
+
+
+def test_a_single_delete_sends_deleted(
+    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    flow_id = chat.flow_id
+    chat.delete()
+    run_worker()
+    assert bodies(receiver) == [{"type": "deleted", "data": {"flowId": flow_id, "identifier": "participant-1"}}]
+
+
+def test_deleting_a_flow_sends_one_deleted_per_chat(
+    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    for identifier in ("a", "b", "c"):
+        Chat.objects.create(flow=flow, identifier=identifier)
+    flow_id = flow.pk
+    flow.delete()
+    run_worker()
+    assert sorted((b["type"], b["data"]["flowId"], b["data"]["identifier"]) for b in bodies(receiver)) == [
+        ("deleted", flow_id, "a"),
+        ("deleted", flow_id, "b"),
+        ("deleted", flow_id, "c"),
+    ]
+
+
+def test_deleting_the_account_sends_nothing(
+    account: Account, chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    account.delete()
+    run_worker()
+    assert bodies(receiver) == []
+    assert not Event.objects.exists()
+
+
+def feedback_target(chat: Chat) -> ChatResponse:
+    prompt = Prompt.objects.get(flow=chat.flow, name="capital")
+    return ChatResponse.objects.create(chat=chat, prompt=prompt, answer="Paris")
+
+
+def test_feedback_created_and_changed_sends_feedback_updated(
+    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    feedback = Feedback.objects.create(response=feedback_target(chat), text="Well done")
+    feedback.save()  # same text: nothing
+    feedback.text = "Well done, and quick"
+    feedback.save()
+    run_worker()
+    expected = {
+        "type": "feedbackUpdated",
+        "data": {"flowId": chat.flow_id, "identifier": "participant-1", "promptName": "capital"},
+    }
+    assert bodies(receiver) == [expected, expected]
+
+
+def test_inactive_and_other_accounts_webhooks_receive_nothing(
+    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    other = Account.objects.create(name="Other Co")
+    Webhook.objects.create(account=other, url=receiver.url_for("/other"))
+    Webhook.objects.create(account=chat.flow.account, url=receiver.url_for("/inactive"), is_active=False)
+    complete(chat)
+    run_worker()
+    assert len(bodies(receiver)) == 1
+    assert bodies(receiver, "/other") == []
+    assert bodies(receiver, "/inactive") == []
+    assert Delivery.objects.count() == 1
+
+
+def test_every_active_webhook_of_the_account_gets_its_own_delivery(
+    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    receiver.expect_request("/second", method="POST").respond_with_data("ok")
+    second = Webhook.objects.create(account=chat.flow.account, url=receiver.url_for("/second"))
+    complete(chat)
+    run_worker()
+    [(_, first_headers, raw)] = received(receiver)
+    [(_, second_headers, _)] = received(receiver, "/second")
+    assert first_headers["webhook-id"] == second_headers["webhook-id"]  # one event, two deliveries
+    standardwebhooks.Webhook(second.secret).verify(raw, second_headers)
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(webhook.secret).verify(raw, second_headers)
+
+
+def test_many_events_in_one_transaction_queue_one_job(
+    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    with transaction.atomic():
+        for number in range(20):
+            Chat.objects.create(flow=flow, identifier=f"c{number}", status=Chat.Status.COMPLETED)
+    from integrations.queue import webhooks_queue
+
+    assert webhooks_queue().count == 1
+    run_worker()
+    assert len(bodies(receiver)) == 20
+    assert Delivery.objects.filter(status=Delivery.Status.SUCCEEDED).count() == 20
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [(500, {}), (302, {"Location": "/elsewhere"}), (404, {})],
+)
+def test_a_failing_receiver_leaves_a_failed_attempt_and_a_retry(
+    chat: Chat,
+    account: Account,
+    httpserver: Any,
+    run_worker: Callable[[], None],
+    status: int,
+    headers: dict[str, str],
+) -> None:
+    httpserver.expect_request("/failing", method="POST").respond_with_data("nope", status=status, headers=headers)
+    httpserver.expect_request("/elsewhere").respond_with_data("should never be asked")
+    Webhook.objects.create(account=account, url=httpserver.url_for("/failing"))
+    before = time.time()
+    complete(chat)
+    run_worker()
+
+    assert len(bodies(httpserver, "/failing")) == 1
+    assert bodies(httpserver, "/elsewhere") == []  # redirects are not followed
+    [attempt] = DeliveryAttempt.objects.all()
+    assert attempt.succeeded is False
+    assert attempt.status_code == status
+    assert attempt.response_body == "nope"
+    assert str(status) in attempt.error or "Redirect" in attempt.error
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.PENDING  # retried on the schedule
+    assert delivery.attempt_count == 1
+    assert delivery.next_attempt_at is not None
+    assert delivery.next_attempt_at.timestamp() == pytest.approx(before + 5, abs=3)
+    assert delivery.claimed_until is None
+
+
+def test_a_delivery_fails_when_the_schedule_is_exhausted(
+    chat: Chat, account: Account, httpserver: Any, run_worker: Callable[[], None], settings: Any
+) -> None:
+    settings.INTEGRATIONS_RETRY_SCHEDULE = "0,0"
+    httpserver.expect_request("/down", method="POST").respond_with_data("down", status=503)
+    Webhook.objects.create(account=account, url=httpserver.url_for("/down"))
+    complete(chat)
+    run_worker()  # the first attempt; the retries are due at once and queued as fresh jobs
+    for _ in range(5):
+        run_worker()
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.attempt_count == 3
+    assert list(DeliveryAttempt.objects.values_list("status_code", flat=True)) == [503, 503, 503]
+    assert len(bodies(httpserver, "/down")) == 3
+    # Every attempt carries the same webhook-id, so the receiver can tell they are one event.
+    assert len({headers["webhook-id"] for _, headers, _ in received(httpserver, "/down")}) == 1
+
+
+def test_a_hanging_receiver_is_cut_off_by_the_timeout(
+    chat: Chat, account: Account, httpserver: Any, run_worker: Callable[[], None], settings: Any
+) -> None:
+    settings.INTEGRATIONS_ATTEMPT_TIMEOUT = 0.5
+    release = threading.Event()
+
+    def hang(request: Request) -> Response:
+        release.wait(10)
+        return Response("too late")
+
+    httpserver.expect_request("/hang", method="POST").respond_with_handler(hang)
+    Webhook.objects.create(account=account, url=httpserver.url_for("/hang"))
+    complete(chat)
+    started = time.monotonic()
+    try:
+        run_worker()
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+    [attempt] = DeliveryAttempt.objects.all()
+    assert attempt.succeeded is False
+    assert attempt.status_code is None
+    assert "Timed out" in attempt.error
+    assert elapsed < 5
+    assert Delivery.objects.get().status == Delivery.Status.PENDING
+
+
+def test_a_refused_connection_is_a_failed_attempt_with_the_reason(
+    chat: Chat, account: Account, run_worker: Callable[[], None]
+) -> None:
+    from tests.conftest import free_port
+
+    Webhook.objects.create(account=account, url=f"http://127.0.0.1:{free_port()}/nobody-listens")
+    complete(chat)
+    run_worker()
+    [attempt] = DeliveryAttempt.objects.all()
+    assert attempt.status_code is None
+    assert "Connection failed" in attempt.error
+    assert "refused" in attempt.error.lower()
+
+
+def test_a_large_response_is_stored_truncated(
+    chat: Chat, account: Account, httpserver: Any, run_worker: Callable[[], None]
+) -> None:
+    httpserver.expect_request("/big", method="POST").respond_with_data("x" * 200_000)
+    Webhook.objects.create(account=account, url=httpserver.url_for("/big"))
+    complete(chat)
+    run_worker()
+    [attempt] = DeliveryAttempt.objects.all()
+    assert attempt.succeeded
+    assert attempt.response_body == "x" * 4096
+
+
+def test_saving_succeeds_and_nothing_is_lost_while_redis_is_down(
+    chat: Chat, webhook: Webhook, receiver: Any, settings: Any, run_worker: Callable[[], None], redis_url: str
+) -> None:
+    from integrations.queue import forget_queue
+    from tests.conftest import free_port
+
+    settings.RQ_QUEUES = {"webhooks": {"URL": f"redis://127.0.0.1:{free_port()}/0"}}
+    forget_queue()
+    complete(chat)  # the wake-up fails; the save must not
+    assert Delivery.objects.get().status == Delivery.Status.PENDING
+
+    settings.RQ_QUEUES = {"webhooks": {"URL": redis_url}}
+    forget_queue()
+    from integrations.dispatch import webhook_wake
+
+    webhook_wake(webhook_id=webhook.pk)  # what the sweeper does for due deliveries
+    run_worker()
+    assert len(bodies(receiver)) == 1
+    assert Delivery.objects.get().status == Delivery.Status.SUCCEEDED

@@ -1,0 +1,37 @@
+"""The three notification bodies, byte for byte as the public spec shows them."""
+
+from __future__ import annotations
+
+import json
+
+from integrations import events
+
+
+def test_completed_body_is_exactly_the_spec_shape() -> None:
+    event = events.chat_completed(account_id=1, flow_id=12, identifier="abc", score=7)
+    assert json.loads(event.body) == {"type": "completed", "data": {"flowId": 12, "identifier": "abc", "score": 7}}
+
+
+def test_completed_score_may_be_null() -> None:
+    event = events.chat_completed(account_id=1, flow_id=12, identifier="abc", score=None)
+    assert json.loads(event.body)["data"]["score"] is None
+    assert '"score":null' in event.body
+
+
+def test_deleted_body_is_exactly_the_spec_shape() -> None:
+    event = events.chat_deleted(account_id=1, flow_id=3, identifier="x y")
+    assert json.loads(event.body) == {"type": "deleted", "data": {"flowId": 3, "identifier": "x y"}}
+
+
+def test_feedback_updated_body_is_exactly_the_spec_shape() -> None:
+    event = events.feedback_updated(account_id=1, flow_id=3, identifier="id", prompt_name="Capital")
+    assert json.loads(event.body) == {
+        "type": "feedbackUpdated",
+        "data": {"flowId": 3, "identifier": "id", "promptName": "Capital"},
+    }
+
+
+def test_unicode_is_sent_as_utf8_not_escaped() -> None:
+    event = events.chat_deleted(account_id=1, flow_id=3, identifier="Zoë 🙂")
+    assert "Zoë 🙂" in event.body
+    assert json.loads(event.body.encode())["data"]["identifier"] == "Zoë 🙂"

@@ -1,0 +1,48 @@
+"""The retry decision over the published schedule."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from integrations.conf import DEFAULT_RETRY_SCHEDULE, parse_retry_schedule
+from integrations.retry import retry_delay
+
+
+def test_default_schedule_is_the_published_one() -> None:
+    assert DEFAULT_RETRY_SCHEDULE == (5, 300, 1800, 7200, 18000, 36000, 36000)
+    # 8 attempts over about 28 hours.
+    assert sum(DEFAULT_RETRY_SCHEDULE) / 3600 == pytest.approx(27.6, abs=0.1)
+
+
+def test_delays_follow_the_schedule_then_stop() -> None:
+    schedule = (5, 300, 1800)
+    assert [retry_delay(attempts_made=n, schedule=schedule, jitter=0) for n in (1, 2, 3, 4)] == [5, 300, 1800, None]
+
+
+def test_jitter_stays_within_twenty_percent() -> None:
+    rng = random.Random(1)
+    delays = [retry_delay(attempts_made=2, schedule=(300,) * 2, jitter=0.2, rng=rng) for _ in range(500)]
+    assert all(240 <= delay <= 360 for delay in delays if delay is not None)
+    assert max(d for d in delays if d) - min(d for d in delays if d) > 60  # it does spread
+
+
+def test_attempts_made_starts_at_one() -> None:
+    with pytest.raises(ValueError, match="starts at 1"):
+        retry_delay(attempts_made=0, schedule=(5,), jitter=0)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("5,300", (5.0, 300.0)), (" 1 , 2 ,", (1.0, 2.0)), ("", ()), ([1, 2], (1.0, 2.0)), ("0.5", (0.5,))],
+)
+def test_schedule_setting_parses(value: object, expected: tuple[float, ...]) -> None:
+    assert parse_retry_schedule(value) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["5,abc", "-1", "5;300"])
+def test_bad_schedule_setting_is_refused_clearly(value: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="INTEGRATIONS_RETRY_SCHEDULE"):
+        parse_retry_schedule(value)

@@ -1,0 +1,48 @@
+"""Standard Webhooks signatures, checked with the standardwebhooks library that receivers use."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import standardwebhooks
+
+from integrations.models import new_signing_secret
+from integrations.signing import USER_AGENT, request_headers
+
+
+def test_headers_verify_with_the_standardwebhooks_library() -> None:
+    secret = new_signing_secret()
+    body = '{"type":"deleted","data":{"flowId":1,"identifier":"a"}}'
+    headers = request_headers(msg_id="msg_1", timestamp=int(time.time()), body=body, secrets=[secret])
+    assert standardwebhooks.Webhook(secret).verify(body, headers) == {
+        "type": "deleted",
+        "data": {"flowId": 1, "identifier": "a"},
+    }
+    assert headers["Content-Type"] == "application/json"
+    assert headers["User-Agent"] == USER_AGENT
+    assert headers["webhook-id"] == "msg_1"
+
+
+def test_another_secret_or_a_changed_body_does_not_verify() -> None:
+    secret = new_signing_secret()
+    headers = request_headers(msg_id="msg_1", timestamp=int(time.time()), body="{}", secrets=[secret])
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(new_signing_secret()).verify("{}", headers)
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(secret).verify('{"x":1}', headers)
+
+
+def test_every_valid_secret_signs_space_separated() -> None:
+    old, new = new_signing_secret(), new_signing_secret()
+    headers = request_headers(msg_id="msg_2", timestamp=int(time.time()), body="{}", secrets=[new, old])
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):
+        standardwebhooks.Webhook(secret).verify("{}", headers)
+
+
+def test_secrets_are_whsec_and_32_random_bytes() -> None:
+    secret = new_signing_secret()
+    assert secret.startswith("whsec_")
+    assert len(standardwebhooks.Webhook(secret)._whsecret) == 32
+    assert secret != new_signing_secret()
