@@ -58,6 +58,8 @@ def integrations_settings(settings: Any, redis_url: str) -> Iterator[None]:
     settings.RQ_QUEUES = {"webhooks": {"URL": redis_url, "DEFAULT_TIMEOUT": 120}}
     settings.INTEGRATIONS_ALLOW_PRIVATE_URLS = True
     settings.INTEGRATIONS_RETRY_JITTER = 0
+    # Hashing passwords properly is slow by design; the suite does not need it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     forget_queue()
     webhooks_queue().connection.flushdb()
     yield

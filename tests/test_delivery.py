@@ -121,7 +121,9 @@ def test_a_bulk_delete_of_n_chats_sends_n_deleted(
     run_worker()
     assert sorted(body["data"]["identifier"] for body in bodies(receiver)) == [f"bulk-{n}" for n in range(5)]
     assert {body["type"] for body in bodies(receiver)} == {"deleted"}
-    assert all(body["data"] == {"flowId": flow.pk, "identifier": body["data"]["identifier"]} for body in bodies(receiver))
+    assert all(
+        body["data"] == {"flowId": flow.pk, "identifier": body["data"]["identifier"]} for body in bodies(receiver)
+    )
 
 
 def test_a_single_delete_sends_deleted(
@@ -345,3 +347,46 @@ def test_saving_succeeds_and_nothing_is_lost_while_redis_is_down(
     run_worker()
     assert len(bodies(receiver)) == 1
     assert Delivery.objects.get().status == Delivery.Status.SUCCEEDED
+
+
+def test_a_job_sends_a_bounded_batch_and_queues_a_fresh_job_for_the_rest(
+    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None], settings: Any
+) -> None:
+    from integrations.jobs import deliver_webhook
+
+    settings.INTEGRATIONS_JOB_MAX_DELIVERIES = 3
+    settings.INTEGRATIONS_BATCH_SIZE = 2
+    with transaction.atomic():
+        for number in range(7):
+            Chat.objects.create(flow=flow, identifier=f"c{number}", status=Chat.Status.COMPLETED)
+    from integrations.queue import webhooks_queue
+
+    webhooks_queue().empty()
+    assert deliver_webhook(webhook.pk) == 3
+    assert webhooks_queue().count == 1  # the rest goes to a fresh job, behind other webhooks' jobs
+    run_worker()
+    assert len(bodies(receiver)) == 7
+
+
+def test_a_job_out_of_time_gives_its_unsent_claims_back(
+    flow: Flow, webhook: Webhook, receiver: Any, settings: Any
+) -> None:
+    from integrations.jobs import deliver_webhook
+
+    Chat.objects.create(flow=flow, identifier="late", status=Chat.Status.COMPLETED)
+    settings.INTEGRATIONS_JOB_MAX_SECONDS = 0
+    assert deliver_webhook(webhook.pk) == 0
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.claimed_until, delivery.claim_token) == (Delivery.Status.PENDING, None, None)
+    settings.INTEGRATIONS_JOB_MAX_SECONDS = 10
+    assert deliver_webhook(webhook.pk) == 1
+
+
+def test_a_deactivated_webhook_is_not_sent_to(
+    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    complete(chat)
+    Webhook.objects.filter(pk=webhook.pk).update(is_active=False)
+    run_worker()
+    assert bodies(receiver) == []
+    assert Delivery.objects.get().status == Delivery.Status.PENDING

@@ -1,0 +1,37 @@
+"""`manage.py demo_data`: what `make run` creates so a newcomer can try the whole path."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from accounts.models import Membership
+from chats.models import Chat, Flow
+from integrations.models import Webhook
+
+
+def test_creates_an_admin_a_flow_a_chat_and_a_webhook_and_prints_the_login(db: None) -> None:
+    out = io.StringIO()
+    call_command("demo_data", "--password", "demo-pass-123", stdout=out)
+    assert "username: admin" in out.getvalue()
+    assert "password: demo-pass-123" in out.getvalue()
+    user = authenticate(username="admin", password="demo-pass-123")
+    assert user is not None and user.is_staff
+    membership = Membership.objects.get(user=user)
+    assert membership.role == Membership.Role.ADMIN
+    assert Flow.objects.get(account=membership.account).prompts.count() == 3
+    assert Chat.objects.get().status == Chat.Status.IN_PROGRESS
+    assert Webhook.objects.get().url == "http://127.0.0.1:9000/"
+
+
+def test_running_it_again_changes_only_the_password(db: None) -> None:
+    call_command("demo_data", stdout=io.StringIO())
+    secret = Webhook.objects.get().secret
+    out = io.StringIO()
+    call_command("demo_data", stdout=out)
+    assert (Flow.objects.count(), Chat.objects.count(), Webhook.objects.count()) == (1, 1, 1)
+    assert Webhook.objects.get().secret == secret
+    password = out.getvalue().split("password: ")[1].split()[0]
+    assert authenticate(username="admin", password=password) is not None
