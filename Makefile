@@ -28,10 +28,11 @@ lint: setup
 
 setup: system-packages $(VENV)/.installed
 
-# Debian/Ubuntu packages: Redis (the queue) and venv support for the system Python.
+# Debian/Ubuntu packages: Redis (the queue), Chromium (browser tests), venv support for the system Python.
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:$$missing"; \

@@ -89,18 +89,21 @@ def delivery_attempt(*, delivery: Delivery, webhook: Webhook) -> DeliveryAttempt
             changes.update(next_attempt_at=timezone.now() + timedelta(seconds=delay))
 
     stored_body = result.body[: conf.RESPONSE_STORE_LIMIT].decode("utf-8", errors="replace").replace("\x00", "")
+    attempt = DeliveryAttempt(
+        delivery=delivery,
+        attempted_at=attempted_at,
+        succeeded=succeeded,
+        status_code=result.status_code,
+        duration_ms=result.duration_ms,
+        response_body=stored_body,
+        error=error,
+    )
     with transaction.atomic():
-        attempt = DeliveryAttempt.objects.create(
-            delivery=delivery,
-            attempted_at=attempted_at,
-            succeeded=succeeded,
-            status_code=result.status_code,
-            duration_ms=result.duration_ms,
-            response_body=stored_body,
-            error=error,
-        )
         # Only while the claim is ours: a worker whose lease ran out must not overwrite a newer state.
-        Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token).update(**changes)
+        updated = Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token).update(**changes)
+        # The attempt happened either way; it has nowhere to go only if the webhook was deleted meanwhile.
+        if updated or Delivery.objects.filter(pk=delivery.pk).exists():
+            attempt.save()
     log = logger.info if succeeded else logger.warning
     log(
         "webhook %s delivery %s attempt %s: %s in %s ms",

@@ -390,3 +390,44 @@ def test_a_deactivated_webhook_is_not_sent_to(
     run_worker()
     assert bodies(receiver) == []
     assert Delivery.objects.get().status == Delivery.Status.PENDING
+
+
+def test_a_webhook_deleted_while_its_request_is_in_flight_is_no_error(
+    chat: Chat, account: Account, httpserver: Any, run_worker: Callable[[], None]
+) -> None:
+    def delete_the_webhook(request: Request) -> Response:
+        Webhook.objects.all().delete()
+        return Response("ok")
+
+    httpserver.expect_request("/vanishing", method="POST").respond_with_handler(delete_the_webhook)
+    Webhook.objects.create(account=account, url=httpserver.url_for("/vanishing"))
+    complete(chat)
+    run_worker()
+    assert len(bodies(httpserver, "/vanishing")) == 1
+    assert not Delivery.objects.exists()
+    assert not DeliveryAttempt.objects.exists()
+    from integrations.queue import webhooks_queue
+
+    assert webhooks_queue().failed_job_registry.count == 0
+
+
+def test_loading_fixtures_sends_nothing(flow: Flow, webhook: Webhook, receiver: Any) -> None:
+    from django.core import serializers
+    from django.utils import timezone
+
+    fixture = serializers.serialize(
+        "json",
+        [
+            Chat(
+                pk=999,
+                flow=flow,
+                identifier="from-a-fixture",
+                status=Chat.Status.COMPLETED,
+                started_at=timezone.now(),
+            )
+        ],
+    )
+    for loaded in serializers.deserialize("json", fixture):
+        loaded.save()  # what loaddata does: a raw save
+    assert Chat.objects.filter(identifier="from-a-fixture").exists()
+    assert not Event.objects.exists()
