@@ -96,6 +96,41 @@ class Settings:
         return float(getattr(settings, "INTEGRATIONS_CLAIM_LEASE_SECONDS", 60.0))
 
     @property
+    def BREAKER_FAILURES(self) -> int:
+        """Consecutive failures after which a webhook's deliveries wait for a cool-down."""
+        return int(getattr(settings, "INTEGRATIONS_BREAKER_FAILURES", 5))
+
+    @property
+    def BREAKER_COOLDOWN_MIN(self) -> float:
+        return float(getattr(settings, "INTEGRATIONS_BREAKER_COOLDOWN_MIN", 60.0))
+
+    @property
+    def BREAKER_COOLDOWN_MAX(self) -> float:
+        return float(getattr(settings, "INTEGRATIONS_BREAKER_COOLDOWN_MAX", 3600.0))
+
+    @property
+    def DISABLE_AFTER_DAYS(self) -> float:
+        """A webhook whose deliveries all failed for this long is disabled."""
+        return float(getattr(settings, "INTEGRATIONS_DISABLE_AFTER_DAYS", 5.0))
+
+    @property
+    def RETENTION_DAYS(self) -> float:
+        return float(getattr(settings, "INTEGRATIONS_RETENTION_DAYS", 30.0))
+
+    @property
+    def SWEEP_INTERVAL(self) -> float:
+        return float(getattr(settings, "INTEGRATIONS_SWEEP_INTERVAL", 5.0))
+
+    @property
+    def SWEEP_GRACE(self) -> float:
+        """How long a due delivery may wait for its job before the sweeper looks into it."""
+        return float(getattr(settings, "INTEGRATIONS_SWEEP_GRACE", 5.0))
+
+    @property
+    def PRUNE_BATCH(self) -> int:
+        return int(getattr(settings, "INTEGRATIONS_PRUNE_BATCH", 1000))
+
+    @property
     def URL_MAX_LENGTH(self) -> int:
         return 2000
 

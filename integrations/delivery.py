@@ -1,4 +1,4 @@
-"""Sending a webhook's due deliveries: claim with a lease, sign, POST, record the attempt."""
+"""Sending a webhook's due deliveries: one sender per webhook, claims with a lease, signed POSTs, records."""
 
 from __future__ import annotations
 
@@ -8,17 +8,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from . import signing, transport
 from .conf import conf
 from .dispatch import webhook_wake, webhook_wake_at
+from .health import webhook_record_failure, webhook_record_success
 from .models import Delivery, DeliveryAttempt, Webhook
-from .retry import retry_delay
+from .retry import parse_retry_after, retry_delay
 
 logger = logging.getLogger(__name__)
+
+# Answers whose Retry-After we honour (bounded by the schedule).
+RETRY_AFTER_STATUSES = {429, 503}
 
 
 @dataclass
@@ -38,28 +42,28 @@ def deliveries_claim(*, webhook_id: int, limit: int) -> list[Delivery]:
     """Claim up to `limit` due deliveries; the conditional UPDATE lets only one claimer win each row."""
     now = timezone.now()
     token = uuid.uuid4()
-    due_ids = list(
-        Delivery.objects.filter(_claimable(now), webhook_id=webhook_id)
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )
-    if not due_ids:
-        return []
+    due = Delivery.objects.filter(_claimable(now), webhook_id=webhook_id).order_by("next_attempt_at", "id")
     lease_until = now + timedelta(seconds=conf.CLAIM_LEASE_SECONDS)
-    Delivery.objects.filter(_claimable(now), id__in=due_ids).update(claimed_until=lease_until, claim_token=token)
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            # PostgreSQL: rows another claimer is updating are skipped rather than waited for.
+            due = due.select_for_update(skip_locked=True)
+        due_ids = list(due.values_list("id", flat=True)[:limit])
+        if not due_ids:
+            return []
+        Delivery.objects.filter(_claimable(now), id__in=due_ids).update(claimed_until=lease_until, claim_token=token)
     return list(Delivery.objects.filter(claim_token=token).select_related("event").order_by("next_attempt_at", "id"))
 
 
 def deliveries_release(*, deliveries: list[Delivery]) -> None:
-    """Give back claims this job will not use, so the next job can take them at once."""
-    for delivery in deliveries:
-        Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token).update(
-            claimed_until=None, claim_token=None
-        )
+    """Give back claims this job will not use, so that the next job can take them at once."""
+    Delivery.objects.filter(
+        id__in=[delivery.pk for delivery in deliveries], claim_token__in={d.claim_token for d in deliveries}
+    ).update(claimed_until=None, claim_token=None)
 
 
 def delivery_attempt(*, delivery: Delivery, webhook: Webhook) -> DeliveryAttempt:
-    """One signed POST of a claimed delivery, recorded with the delivery's next state."""
+    """One signed POST of a claimed delivery, recorded with the delivery's next state and the webhook's health."""
     event = delivery.event
     timestamp = int(time.time())
     attempted_at = timezone.now()
@@ -82,7 +86,17 @@ def delivery_attempt(*, delivery: Delivery, webhook: Webhook) -> DeliveryAttempt
     if succeeded:
         changes.update(status=Delivery.Status.SUCCEEDED, next_attempt_at=None)
     else:
-        delay = retry_delay(attempts_made=attempts_made, schedule=conf.RETRY_SCHEDULE, jitter=conf.RETRY_JITTER)
+        retry_after = (
+            parse_retry_after(result.headers.get("Retry-After"), now=attempted_at)
+            if result.status_code in RETRY_AFTER_STATUSES
+            else None
+        )
+        delay = retry_delay(
+            attempts_made=attempts_made,
+            schedule=conf.RETRY_SCHEDULE,
+            jitter=conf.RETRY_JITTER,
+            retry_after=retry_after,
+        )
         if delay is None:
             changes.update(status=Delivery.Status.FAILED, next_attempt_at=None)
         else:
@@ -101,9 +115,13 @@ def delivery_attempt(*, delivery: Delivery, webhook: Webhook) -> DeliveryAttempt
     with transaction.atomic():
         # Only while the claim is ours: a worker whose lease ran out must not overwrite a newer state.
         updated = Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token).update(**changes)
-        # The attempt happened either way; it has nowhere to go only if the webhook was deleted meanwhile.
+        # The attempt happened either way; it has nowhere to go only if the delivery was pruned meanwhile.
         if updated or Delivery.objects.filter(pk=delivery.pk).exists():
             attempt.save()
+        if succeeded:
+            webhook_record_success(webhook=webhook)
+        else:
+            webhook_record_failure(webhook=webhook, at=attempted_at, gone=result.status_code == 410)
     log = logger.info if succeeded else logger.warning
     log(
         "webhook %s delivery %s attempt %s: %s in %s ms",
@@ -116,34 +134,47 @@ def delivery_attempt(*, delivery: Delivery, webhook: Webhook) -> DeliveryAttempt
     return attempt
 
 
+def _sending_acquire(webhook_id: int) -> datetime | None:
+    """Become the one sender of this webhook; None when another live job is."""
+    now = timezone.now()
+    until = now + timedelta(seconds=conf.CLAIM_LEASE_SECONDS)
+    acquired = (
+        Webhook.objects.filter(pk=webhook_id, is_active=True)
+        .filter(Q(sending_until__isnull=True) | Q(sending_until__lt=now))
+        .update(sending_until=until)
+    )
+    return until if acquired else None
+
+
+def _sending_release(webhook_id: int, until: datetime) -> None:
+    Webhook.objects.filter(pk=webhook_id, sending_until=until).update(sending_until=None)
+
+
+def webhook_has_due(*, webhook_id: int) -> bool:
+    return Delivery.objects.filter(_claimable(timezone.now()), webhook_id=webhook_id).exists()
+
+
 def webhook_deliver_due(*, webhook_id: int) -> DrainResult:
     """Send the webhook's due deliveries, bounded in count and time; queue whatever remains."""
     outcome = DrainResult()
-    webhook = Webhook.objects.filter(pk=webhook_id, is_active=True).first()
-    if webhook is None:
+    until = _sending_acquire(webhook_id)
+    if until is None:
+        # Another job is sending to this endpoint; it checks for new deliveries before it lets go.
         return outcome
-    started = time.monotonic()
-    while outcome.sent < conf.JOB_MAX_DELIVERIES:
-        batch = deliveries_claim(
-            webhook_id=webhook_id, limit=min(conf.BATCH_SIZE, conf.JOB_MAX_DELIVERIES - outcome.sent)
-        )
-        if not batch:
-            break
-        for index, delivery in enumerate(batch):
-            if time.monotonic() - started >= conf.JOB_MAX_SECONDS:
-                deliveries_release(deliveries=batch[index:])
-                outcome.more_due = True
-                break
-            attempt = delivery_attempt(delivery=delivery, webhook=webhook)
-            outcome.sent += 1
-            outcome.succeeded += attempt.succeeded
-        if outcome.more_due:
-            break
-    else:
-        outcome.more_due = True
-
-    if outcome.more_due:
-        # A fresh job, behind other webhooks' jobs in the queue, so one busy webhook cannot hog a worker.
+    try:
+        webhook = Webhook.objects.get(pk=webhook_id)
+        _drain(webhook, outcome)
+    finally:
+        _sending_release(webhook_id, until)
+    state = Webhook.objects.filter(pk=webhook_id).values("is_active", "breaker_open_until").first()
+    if state is None or not state["is_active"]:
+        return outcome
+    breaker_open_until = state["breaker_open_until"]
+    if breaker_open_until is not None and breaker_open_until > timezone.now():
+        webhook_wake_at(webhook_id=webhook_id, when=breaker_open_until)
+    elif outcome.more_due or webhook_has_due(webhook_id=webhook_id):
+        # A fresh job, behind other webhooks' jobs in the queue, so one busy webhook cannot hog a worker;
+        # also catches deliveries committed while this job held the sender's place.
         webhook_wake(webhook_id=webhook_id)
     else:
         next_due = Delivery.objects.filter(
@@ -152,3 +183,29 @@ def webhook_deliver_due(*, webhook_id: int) -> DrainResult:
         if next_due is not None:
             webhook_wake_at(webhook_id=webhook_id, when=next_due)
     return outcome
+
+
+def _drain(webhook: Webhook, outcome: DrainResult) -> None:
+    if webhook.breaker_open_until is not None and webhook.breaker_open_until > timezone.now():
+        return  # cooling down: nothing is attempted until it passes
+    # After a cool-down, one probe decides whether the endpoint is back.
+    probing = webhook.breaker_open_until is not None
+    started = time.monotonic()
+    while outcome.sent < conf.JOB_MAX_DELIVERIES:
+        limit = 1 if probing else min(conf.BATCH_SIZE, conf.JOB_MAX_DELIVERIES - outcome.sent)
+        batch = deliveries_claim(webhook_id=webhook.pk, limit=limit)
+        if not batch:
+            return
+        for index, delivery in enumerate(batch):
+            out_of_time = time.monotonic() - started >= conf.JOB_MAX_SECONDS
+            if out_of_time or not webhook.is_active or (webhook.breaker_open_until is not None and not probing):
+                deliveries_release(deliveries=batch[index:])
+                outcome.more_due = out_of_time
+                return
+            attempt = delivery_attempt(delivery=delivery, webhook=webhook)
+            outcome.sent += 1
+            outcome.succeeded += attempt.succeeded
+            probing = False
+        if webhook.breaker_open_until is not None or not webhook.is_active:
+            return
+    outcome.more_due = True

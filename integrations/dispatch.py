@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime
 
 from django.db import connection, transaction
 from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from .queue import redis_connection, webhooks_queue
 
@@ -28,11 +31,34 @@ def webhook_wake(*, webhook_id: int) -> None:
     """
     from .jobs import deliver_webhook
 
+    job_id = f"integrations-webhook-{webhook_id}-{uuid.uuid4().hex}"
     try:
-        if redis_connection().set(_wake_flag(webhook_id), 1, nx=True, ex=WAKE_FLAG_TTL_SECONDS):
-            webhooks_queue().enqueue(deliver_webhook, webhook_id, result_ttl=0, failure_ttl=86400)
+        # The flag names the job, so that the sweeper can tell a waiting job from a lost one.
+        if redis_connection().set(_wake_flag(webhook_id), job_id, nx=True, ex=WAKE_FLAG_TTL_SECONDS):
+            webhooks_queue().enqueue(deliver_webhook, webhook_id, job_id=job_id, result_ttl=0, failure_ttl=86400)
     except RedisError as error:
         logger.warning("Could not queue webhook %s (%s); the sweeper will pick it up.", webhook_id, error)
+
+
+def webhook_ensure_queued(*, webhook_id: int) -> bool:
+    """Queue the webhook's job unless one is really waiting for a worker; True when it queued one.
+
+    For the sweeper: a flag whose job was lost (Redis flushed or restarted, a failed enqueue)
+    is cleared and the job queued again.
+    """
+    connection = redis_connection()
+    flag = connection.get(_wake_flag(webhook_id))
+    if flag is not None:
+        job_id = flag.decode() if isinstance(flag, bytes) else str(flag)
+        try:
+            status: JobStatus | None = Job.fetch(job_id, connection=connection).get_status()
+        except NoSuchJobError:
+            status = None
+        if status in {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}:
+            return False
+        connection.delete(_wake_flag(webhook_id))
+    webhook_wake(webhook_id=webhook_id)
+    return True
 
 
 def webhook_wake_at(*, webhook_id: int, when: datetime) -> None:

@@ -62,3 +62,14 @@ def admin_account_for(user: AbstractBaseUser | AnonymousUser) -> Any | None:
         .first()
     )
     return getattr(membership, "account", None)
+
+
+def account_admin_emails(account_id: int) -> list[str]:
+    """Where to tell an account's admins about their webhook (users without an address are skipped)."""
+    emails = (
+        membership_model()
+        ._default_manager.filter(account_id=account_id, role="admin")
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    return sorted(set(emails))

@@ -27,6 +27,16 @@ class Webhook(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Endpoint health: failures since the last success, and the circuit breaker they drive.
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    breaker_open_until = models.DateTimeField(null=True, blank=True)
+    breaker_cooldown_seconds = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    # Held by the one job sending this webhook's deliveries, so one endpoint ties up one worker at most.
+    sending_until = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["account", "id"]
 
@@ -78,7 +88,8 @@ class Delivery(models.Model):
         CANCELLED = "cancelled"
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    # Kept (as cancelled) when its webhook is deleted, so the log still says what happened to the event.
+    webhook = models.ForeignKey(Webhook, on_delete=models.SET_NULL, null=True, related_name="deliveries")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     attempt_count = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -92,6 +103,7 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         indexes = [
             models.Index(fields=["webhook", "status", "next_attempt_at"], name="delivery_due"),
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_sweep"),
             models.Index(fields=["claim_token"], name="delivery_claim"),
         ]
 
@@ -103,7 +115,7 @@ class DeliveryAttempt(models.Model):
     """One POST (or a try that never got an answer), as shown in the delivery log."""
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
-    attempted_at = models.DateTimeField()
+    attempted_at = models.DateTimeField(db_index=True)
     succeeded = models.BooleanField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField()

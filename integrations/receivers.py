@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
-from . import host, outbox
+from . import host, outbox, webhooks
+from .models import Webhook
 
 
 def on_chat_pre_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
@@ -33,6 +34,10 @@ def on_feedback_post_save(sender: Any, instance: Any, raw: bool = False, **kwarg
         outbox.feedback_after_save(feedback=instance)
 
 
+def on_webhook_pre_delete(sender: Any, instance: Webhook, **kwargs: Any) -> None:
+    webhooks.webhook_before_delete(webhook=instance)
+
+
 def connect() -> None:
     chat, feedback = host.chat_model(), host.feedback_model()
     pre_save.connect(on_chat_pre_save, sender=chat, dispatch_uid="integrations.chat_pre_save")
@@ -40,3 +45,4 @@ def connect() -> None:
     post_delete.connect(on_chat_post_delete, sender=chat, dispatch_uid="integrations.chat_post_delete")
     pre_save.connect(on_feedback_pre_save, sender=feedback, dispatch_uid="integrations.feedback_pre_save")
     post_save.connect(on_feedback_post_save, sender=feedback, dispatch_uid="integrations.feedback_post_save")
+    pre_delete.connect(on_webhook_pre_delete, sender=Webhook, dispatch_uid="integrations.webhook_pre_delete")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 
 def retry_delay(
@@ -11,17 +13,36 @@ def retry_delay(
     attempts_made: int,
     schedule: Sequence[float],
     jitter: float,
+    retry_after: float | None = None,
     rng: random.Random | None = None,
 ) -> float | None:
     """Seconds to wait before the next attempt, or None when the schedule is exhausted.
 
     `attempts_made` counts the attempt that just failed: after the first (immediate) attempt
-    the first delay of the schedule applies.
+    the first delay of the schedule applies. A receiver's Retry-After is honoured, but kept
+    between the scheduled delay and twice it, so that it can neither hurry nor stall us.
     """
     if attempts_made < 1:
         raise ValueError("attempts_made counts the attempt that just failed, so it starts at 1")
     if attempts_made > len(schedule):
         return None
-    delay = float(schedule[attempts_made - 1])
-    spread = (rng or random).uniform(-jitter, jitter)
-    return max(0.0, delay * (1 + spread))
+    delay = max(0.0, float(schedule[attempts_made - 1]) * (1 + (rng or random).uniform(-jitter, jitter)))
+    if retry_after is not None:
+        delay = min(max(retry_after, delay), 2 * delay)
+    return delay
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
+    """Seconds from a Retry-After header (delay-seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())

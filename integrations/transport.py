@@ -1,14 +1,120 @@
-"""The HTTP transport: one kept-alive session per process, bounded in time and bytes, no redirects."""
+"""The HTTP transport: kept-alive connections, bounded in wall-clock time and bytes, no redirects."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .conf import conf
+
+
+@dataclass
+class _Arming:
+    deadline: float
+    sock: socket.socket | None = None
+    fired: bool = False
+
+
+class _Watchdog:
+    """Cuts an attempt's socket at its deadline.
+
+    Socket timeouts bound each read, not their sum: a receiver trickling one byte every few
+    seconds would hold a worker forever. One thread per process watches every attempt in flight.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._armed: dict[int, _Arming] = {}
+        self._thread: threading.Thread | None = None
+
+    def arm(self, deadline: float) -> None:
+        with self._condition:
+            self._armed[threading.get_ident()] = _Arming(deadline)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._watch, name="webhook-attempt-watchdog", daemon=True)
+                self._thread.start()
+            self._condition.notify()
+
+    def track(self, sock: socket.socket | None) -> None:
+        with self._condition:
+            arming = self._armed.get(threading.get_ident())
+            if arming is None or sock is None:
+                return
+            arming.sock = sock
+            if arming.fired:
+                _cut(sock)
+
+    def disarm(self) -> bool:
+        """Stop watching this thread's attempt; True when its deadline had passed."""
+        with self._condition:
+            arming = self._armed.pop(threading.get_ident(), None)
+            return arming is not None and arming.fired
+
+    def _watch(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                waiting = [arming for arming in self._armed.values() if not arming.fired]
+                for arming in waiting:
+                    if arming.deadline <= now:
+                        arming.fired = True
+                        if arming.sock is not None:
+                            _cut(arming.sock)
+                upcoming = [arming.deadline for arming in waiting if not arming.fired]
+                self._condition.wait(min(upcoming) - now if upcoming else None)
+
+
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+_watchdog = _Watchdog()
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watchdog.track(self.sock)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watchdog.track(self.sock)  # a kept-alive connection is not connected again
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watchdog.track(self.sock)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watchdog.track(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WebhookAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
 
 _adapter: HTTPAdapter | None = None
 
@@ -22,7 +128,7 @@ def adapter() -> HTTPAdapter:
     """
     global _adapter
     if _adapter is None:
-        _adapter = HTTPAdapter(pool_connections=32, pool_maxsize=4, max_retries=0)
+        _adapter = _WebhookAdapter(pool_connections=32, pool_maxsize=4, max_retries=0)
     return _adapter
 
 
@@ -32,6 +138,7 @@ class TransportResult:
     body: bytes
     error: str
     duration_ms: int
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:
@@ -56,13 +163,16 @@ def _read_capped(response: requests.Response, *, limit: int, deadline: float) ->
 
 
 def post(*, url: str, body: bytes, headers: dict[str, str]) -> TransportResult:
+    """POST once; every outcome, a refused connection or a timeout included, comes back as a result."""
     started = time.monotonic()
     deadline = started + conf.ATTEMPT_TIMEOUT
+    timed_out = f"Timed out: no complete answer within {conf.ATTEMPT_TIMEOUT:g} s."
 
-    def result(status_code: int | None = None, content: bytes = b"", error: str = "") -> TransportResult:
+    def result(status_code: int | None = None, content: bytes = b"", error: str = "", **kw: Any) -> TransportResult:
         elapsed_ms = int((time.monotonic() - started) * 1000)
-        return TransportResult(status_code=status_code, body=content, error=error, duration_ms=elapsed_ms)
+        return TransportResult(status_code=status_code, body=content, error=error, duration_ms=elapsed_ms, **kw)
 
+    _watchdog.arm(deadline)
     try:
         request = requests.Request("POST", url, data=body, headers=headers).prepare()
         with adapter().send(
@@ -73,16 +183,19 @@ def post(*, url: str, body: bytes, headers: dict[str, str]) -> TransportResult:
             if response.is_redirect:
                 location = response.headers.get("Location", "")
                 error = f"Redirects are not followed (HTTP {response.status_code} to {location[:200]!r})."
-            return result(response.status_code, content, error)
+            return result(response.status_code, content, error, headers=dict(response.headers))
     except (requests.Timeout, _AttemptTimeout):
-        return result(error=f"Timed out: no complete answer within {conf.ATTEMPT_TIMEOUT:g} s.")
-    except requests.ConnectionError as error:
-        return result(error=f"Connection failed: {_reason(error)}")
-    except requests.RequestException as error:
-        return result(error=f"Request failed: {_reason(error)}")
+        return result(error=timed_out)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+        if _watchdog.disarm():
+            return result(error=timed_out)
+        kind = "Connection failed" if isinstance(error, requests.ConnectionError) else "Request failed"
+        return result(error=f"{kind}: {_reason(error)}")
+    finally:
+        _watchdog.disarm()
 
 
-def _reason(error: Exception) -> str:
+def _reason(error: BaseException) -> str:
     # The innermost cause is the readable one ("Connection refused"), not urllib3's wrapper text.
     cause: BaseException = error
     while cause.__cause__ is not None or cause.__context__ is not None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from .models import Webhook
+from .models import Delivery, Webhook
 
 
 def webhook_for_account(*, account: Any) -> Webhook | None:
@@ -25,3 +25,10 @@ def webhook_save_url(*, account: Any, url: str) -> Webhook:
         webhook.full_clean()
         webhook.save()
     return webhook
+
+
+def webhook_before_delete(*, webhook: Webhook) -> int:
+    """Cancel what was still on its way: the log keeps the deliveries, marked cancelled."""
+    return Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.CANCELLED, next_attempt_at=None, claimed_until=None, claim_token=None
+    )

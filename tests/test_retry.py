@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from integrations.conf import DEFAULT_RETRY_SCHEDULE, parse_retry_schedule
-from integrations.retry import retry_delay
+from integrations.retry import parse_retry_after, retry_delay
 
 
 def test_default_schedule_is_the_published_one() -> None:
@@ -46,3 +47,39 @@ def test_schedule_setting_parses(value: object, expected: tuple[float, ...]) -> 
 def test_bad_schedule_setting_is_refused_clearly(value: str) -> None:
     with pytest.raises(ImproperlyConfigured, match="INTEGRATIONS_RETRY_SCHEDULE"):
         parse_retry_schedule(value)
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "expected"),
+    [(None, 300), (10, 300), (450, 450), (3600, 600), (0, 300)],
+)
+def test_retry_after_is_kept_between_the_scheduled_delay_and_twice_it(
+    retry_after: float | None, expected: float
+) -> None:
+    delay = retry_delay(attempts_made=2, schedule=(5, 300), jitter=0, retry_after=retry_after)
+    assert delay == expected
+
+
+def test_retry_after_does_not_extend_an_exhausted_schedule() -> None:
+    assert retry_delay(attempts_made=3, schedule=(5, 300), jitter=0, retry_after=10) is None
+
+
+NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("120", 120.0),
+        (" 7 ", 7.0),
+        ("Fri, 27 Nov 2026 12:01:30 GMT", 90.0),
+        ("Fri, 27 Nov 2026 11:00:00 GMT", 0.0),
+        ("", None),
+        (None, None),
+        ("soon", None),
+        ("-5", None),
+        ("1.5", None),
+    ],
+)
+def test_retry_after_header_parses(header: str | None, expected: float | None) -> None:
+    assert parse_retry_after(header, now=NOW) == expected

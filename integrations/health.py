@@ -1,0 +1,129 @@
+"""Endpoint health: failures since the last success, the circuit breaker, and disabling for good."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from . import host
+from .conf import conf
+from .dispatch import webhooks_wake_on_commit
+from .models import Delivery, Webhook
+
+logger = logging.getLogger(__name__)
+
+HEALTH_FIELDS = ["consecutive_failures", "failing_since", "breaker_open_until", "breaker_cooldown_seconds"]
+
+
+def _reset_health(webhook: Webhook) -> None:
+    webhook.consecutive_failures = 0
+    webhook.failing_since = None
+    webhook.breaker_open_until = None
+    webhook.breaker_cooldown_seconds = 0
+
+
+def _save(webhook: Webhook, fields: list[str]) -> None:
+    # An UPDATE, not save(): the webhook may have been deleted while its request was in flight.
+    Webhook.objects.filter(pk=webhook.pk).update(
+        **{name: getattr(webhook, name) for name in fields}, updated_at=timezone.now()
+    )
+
+
+def webhook_record_success(*, webhook: Webhook) -> None:
+    if webhook.consecutive_failures or webhook.failing_since or webhook.breaker_open_until:
+        _reset_health(webhook)
+        _save(webhook, HEALTH_FIELDS)
+
+
+def webhook_record_failure(*, webhook: Webhook, at: datetime, gone: bool = False) -> None:
+    """Count a failed attempt; open the breaker, or disable the webhook, when it has come to that."""
+    webhook.consecutive_failures += 1
+    webhook.failing_since = webhook.failing_since or at
+    if gone:
+        webhook_disable(webhook=webhook, reason="The endpoint answered 410 Gone, which asks senders to stop.")
+        return
+    if at - webhook.failing_since >= timedelta(days=conf.DISABLE_AFTER_DAYS):
+        webhook_disable(webhook=webhook, reason=f"Every delivery attempt failed for {conf.DISABLE_AFTER_DAYS:g} days.")
+        return
+    if webhook.consecutive_failures >= conf.BREAKER_FAILURES:
+        # 1 min, doubling to 1 h: a dead endpoint is probed by one request per cool-down.
+        cooldown = (
+            min(webhook.breaker_cooldown_seconds * 2, conf.BREAKER_COOLDOWN_MAX)
+            if webhook.breaker_cooldown_seconds
+            else conf.BREAKER_COOLDOWN_MIN
+        )
+        webhook.breaker_cooldown_seconds = round(cooldown)
+        webhook.breaker_open_until = timezone.now() + timedelta(seconds=cooldown)
+        logger.warning(
+            "webhook %s: %s failures in a row; holding its deliveries for %s s",
+            webhook.pk,
+            webhook.consecutive_failures,
+            round(cooldown),
+        )
+    _save(webhook, HEALTH_FIELDS)
+
+
+def deliveries_failed_since_failing(*, webhook: Webhook) -> QuerySet[Delivery]:
+    """The deliveries that failed since the webhook started failing: what re-enabling offers to resend."""
+    failed = Delivery.objects.filter(webhook=webhook, status=Delivery.Status.FAILED)
+    if webhook.failing_since is None:
+        return failed.none()
+    return failed.filter(Q(last_attempt_at__gte=webhook.failing_since) | Q(last_attempt_at__isnull=True))
+
+
+def webhook_disable(*, webhook: Webhook, reason: str) -> None:
+    """Stop sending to the webhook; its waiting deliveries fail (re-enabling can resend them)."""
+    with transaction.atomic():
+        webhook.is_active = False
+        webhook.disabled_at = timezone.now()
+        webhook.disabled_reason = reason
+        webhook.breaker_open_until = None
+        _save(webhook, [*HEALTH_FIELDS, "is_active", "disabled_at", "disabled_reason"])
+        Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.FAILED, next_attempt_at=None, claimed_until=None, claim_token=None
+        )
+        transaction.on_commit(partial(_tell_admins_disabled, webhook.pk), robust=True)
+    logger.warning("webhook %s disabled: %s", webhook.pk, reason)
+
+
+def _tell_admins_disabled(webhook_id: int) -> None:
+    webhook = Webhook.objects.get(pk=webhook_id)
+    recipients = host.account_admin_emails(webhook.account_id)
+    if not recipients:
+        return
+    send_mail(
+        subject="DialogForm: your webhook was disabled",
+        message=(
+            f"DialogForm stopped sending notifications to {webhook.url}.\n\n"
+            f"Why: {webhook.disabled_reason}\n\n"
+            "Fix the endpoint, then re-enable the webhook on the Integrations page (avatar → Integrations → "
+            "Webhook); you can resend the notifications that failed meanwhile from there.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=recipients,
+    )
+
+
+def webhook_enable(*, webhook: Webhook, resend_failed: bool) -> int:
+    """Turn a disabled webhook back on; optionally resend what failed since it started failing."""
+    with transaction.atomic():
+        resent = 0
+        if resend_failed:
+            resent = deliveries_failed_since_failing(webhook=webhook).update(
+                status=Delivery.Status.PENDING, attempt_count=0, next_attempt_at=timezone.now()
+            )
+        _reset_health(webhook)
+        webhook.is_active = True
+        webhook.disabled_at = None
+        webhook.disabled_reason = ""
+        webhook.save(update_fields=[*HEALTH_FIELDS, "is_active", "disabled_at", "disabled_reason", "updated_at"])
+        if resent:
+            webhooks_wake_on_commit(webhook_ids=[webhook.pk])
+    return resent

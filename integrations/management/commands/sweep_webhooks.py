@@ -1,0 +1,50 @@
+"""Runs the sweeper: re-queues stranded deliveries and prunes the delivery log (loops; --once for one pass)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import DatabaseError, close_old_connections
+
+from integrations.conf import conf
+from integrations.sweeper import sweep
+
+PRUNE_EVERY_SECONDS = 600.0
+
+
+class Command(BaseCommand):
+    help = "Re-queue webhook deliveries whose job was lost, and prune the log after the retention period."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="Do one pass and exit.")
+        parser.add_argument("--interval", type=float, help=f"Seconds between passes (default {conf.SWEEP_INTERVAL:g}).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["once"]:
+            outcome = sweep()
+            self.stdout.write(
+                f"requeued {outcome.requeued} webhook job(s); pruned {outcome.events_pruned} event(s) "
+                f"and {outcome.attempts_pruned} attempt(s)"
+            )
+            return
+        interval = options["interval"] or conf.SWEEP_INTERVAL
+        self.stdout.write(f"Sweeping every {interval:g} s (Ctrl-C to stop)")
+        self.stdout.flush()
+        last_prune = 0.0
+        try:
+            while True:
+                close_old_connections()
+                prune = time.monotonic() - last_prune >= PRUNE_EVERY_SECONDS
+                try:
+                    sweep(prune=prune)
+                except DatabaseError as error:
+                    # A database hiccup must not end the sweeper: the next pass tries again.
+                    self.stderr.write(f"sweep failed: {error}")
+                else:
+                    if prune:
+                        last_prune = time.monotonic()
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            pass
