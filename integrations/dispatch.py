@@ -93,6 +93,8 @@ class _PendingWakes:
 
 
 def webhooks_wake_on_commit(*, webhook_ids: list[int]) -> None:
+    if not webhook_ids:
+        return
     if not connection.in_atomic_block:
         for webhook_id in webhook_ids:
             webhook_wake(webhook_id=webhook_id)

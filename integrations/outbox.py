@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from . import events, host
@@ -14,16 +15,29 @@ _MISSING = object()
 
 
 def event_record(*, event: events.WebhookEvent) -> Event | None:
-    """Record the event for every active webhook of its account; wake their jobs after commit."""
-    webhook_ids = list(Webhook.objects.filter(account_id=event.account_id, is_active=True).values_list("id", flat=True))
-    if not webhook_ids:
+    """Record the event for every active webhook of its account; wake their jobs after commit.
+
+    A webhook disabled for failing gets the delivery too, already failed, so that re-enabling it
+    can resend what happened meanwhile.
+    """
+    webhooks = list(
+        Webhook.objects.filter(account_id=event.account_id)
+        .filter(Q(is_active=True) | Q(disabled_at__isnull=False))
+        .values_list("id", "is_active")
+    )
+    if not webhooks:
         return None
     row = Event.objects.create(account_id=event.account_id, type=event.type, body=event.body)
     now = timezone.now()
     Delivery.objects.bulk_create(
-        [Delivery(event=row, webhook_id=webhook_id, next_attempt_at=now) for webhook_id in webhook_ids]
+        [
+            Delivery(event=row, webhook_id=webhook_id, next_attempt_at=now)
+            if is_active
+            else Delivery(event=row, webhook_id=webhook_id, status=Delivery.Status.FAILED)
+            for webhook_id, is_active in webhooks
+        ]
     )
-    webhooks_wake_on_commit(webhook_ids=webhook_ids)
+    webhooks_wake_on_commit(webhook_ids=[webhook_id for webhook_id, is_active in webhooks if is_active])
     return row
 
 

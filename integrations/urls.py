@@ -10,4 +10,5 @@ app_name = "integrations"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="integrations:webhook"), name="index"),
     path("webhook/", views.webhook_tab, name="webhook"),
+    path("webhook/enable/", views.webhook_enable_view, name="webhook_enable"),
 ]

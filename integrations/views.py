@@ -7,20 +7,27 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import host
 from .forms import WebhookURLForm
+from .health import deliveries_failed_since_failing, webhook_enable
+from .models import Webhook
 from .webhooks import webhook_for_account, webhook_save_url
+
+
+def _admin_account(request: HttpRequest) -> object:
+    account = host.admin_account_for(request.user)
+    if account is None:
+        # Not an admin of any account: the page does not exist for them.
+        raise Http404("No account to manage.")
+    return account
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhook_tab(request: HttpRequest) -> HttpResponse:
-    account = host.admin_account_for(request.user)
-    if account is None:
-        # Not an admin of any account: the page does not exist for them.
-        raise Http404("No account to manage.")
+    account = _admin_account(request)
     webhook = webhook_for_account(account=account)
     form = WebhookURLForm(request.POST or None, initial={"url": webhook.url if webhook else ""})
     if request.method == "POST" and form.is_valid():
@@ -34,6 +41,35 @@ def webhook_tab(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "integrations/webhook_tab.html",
-        {"form": form, "webhook": webhook, "account": account, "active_tab": "webhook"},
+        {
+            "form": form,
+            "webhook": webhook,
+            "failed_since_count": _failed_since_count(webhook),
+            "account": account,
+            "active_tab": "webhook",
+        },
         status=400 if form.errors else 200,
     )
+
+
+def _failed_since_count(webhook: Webhook | None) -> int:
+    if webhook is None or webhook.is_active:
+        return 0
+    return deliveries_failed_since_failing(webhook=webhook).count()
+
+
+@login_required
+@require_POST
+def webhook_enable_view(request: HttpRequest) -> HttpResponse:
+    webhook = webhook_for_account(account=_admin_account(request))
+    if webhook is None:
+        raise Http404("No webhook to enable.")
+    if webhook.is_active:
+        messages.info(request, "The webhook is already enabled.")
+        return redirect("integrations:webhook")
+    resent = webhook_enable(webhook=webhook, resend_failed=request.POST.get("resend") == "1")
+    message = "Webhook re-enabled."
+    if resent:
+        message += f" Resending {resent} notification{'s' if resent != 1 else ''} that failed meanwhile."
+    messages.success(request, message)
+    return redirect("integrations:webhook")

@@ -26,6 +26,16 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A test database in a file, not in memory, so that worker processes can share it."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A real redis-server of the suite's own, on a free port, gone when the suite ends."""
     executable = shutil.which("redis-server")

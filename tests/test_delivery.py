@@ -433,3 +433,33 @@ def test_loading_fixtures_sends_nothing(flow: Flow, webhook: Webhook, receiver: 
         loaded.save()  # what loaddata does: a raw save
     assert Chat.objects.filter(identifier="from-a-fixture").exists()
     assert not Event.objects.exists()
+
+
+def test_retry_after_is_honoured_within_the_schedule(
+    chat: Chat, account: Account, httpserver: Any, run_worker: Callable[[], None], settings: Any
+) -> None:
+    settings.INTEGRATIONS_RETRY_SCHEDULE = "20,300"
+    httpserver.expect_request("/busy", method="POST").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "35"}
+    )
+    Webhook.objects.create(account=account, url=httpserver.url_for("/busy"))
+    before = time.time()
+    complete(chat)
+    run_worker()
+    delivery = Delivery.objects.get()
+    assert delivery.next_attempt_at is not None
+    assert delivery.next_attempt_at.timestamp() == pytest.approx(before + 35, abs=3)
+
+
+def test_retry_after_on_other_answers_is_ignored(
+    chat: Chat, account: Account, httpserver: Any, run_worker: Callable[[], None], settings: Any
+) -> None:
+    settings.INTEGRATIONS_RETRY_SCHEDULE = "20,300"
+    httpserver.expect_request("/err", method="POST").respond_with_data("x", status=500, headers={"Retry-After": "35"})
+    Webhook.objects.create(account=account, url=httpserver.url_for("/err"))
+    before = time.time()
+    complete(chat)
+    run_worker()
+    delivery = Delivery.objects.get()
+    assert delivery.next_attempt_at is not None
+    assert delivery.next_attempt_at.timestamp() == pytest.approx(before + 20, abs=3)

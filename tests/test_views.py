@@ -150,3 +150,81 @@ def test_the_form_needs_a_csrf_token(admin_user: Any) -> None:
 
 def test_other_methods_are_refused(admin_client: Client) -> None:
     assert admin_client.delete(WEBHOOK_TAB).status_code == 405
+
+
+def disabled_webhook(account: Account) -> Webhook:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.health import webhook_disable
+
+    webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/dead")
+    webhook.failing_since = timezone.now() - timedelta(days=5)
+    webhook.consecutive_failures = 80
+    webhook.save()
+    webhook_disable(webhook=webhook, reason="Every delivery attempt failed for 5 days.")
+    return webhook
+
+
+def test_a_disabled_webhook_shows_a_banner_offering_to_resend(
+    admin_client: Client, account: Account, flow: Any
+) -> None:
+    from chats.models import Chat
+    from integrations.models import Delivery
+
+    webhook = disabled_webhook(account)
+    for identifier in ("x", "y"):  # completed while the webhook is disabled
+        Chat.objects.create(flow=flow, identifier=identifier, status=Chat.Status.COMPLETED)
+
+    page = admin_client.get(WEBHOOK_TAB).content.decode()
+    assert 'role="alert"' in page
+    assert "Every delivery attempt failed for 5 days." in page
+    assert "Re-enable and resend the 2 notifications that failed since" in page
+
+    response = admin_client.post(reverse("integrations:webhook_enable"), {"resend": "1"}, follow=True)
+    assert "Resending 2 notifications that failed meanwhile." in response.content.decode()
+    webhook.refresh_from_db()
+    assert webhook.is_active
+    assert set(Delivery.objects.filter(webhook=webhook).values_list("status", flat=True)) == {"pending"}
+    assert 'role="alert"' not in response.content.decode()
+
+
+def test_re_enabling_without_resending(admin_client: Client, account: Account) -> None:
+    webhook = disabled_webhook(account)
+    page = admin_client.get(WEBHOOK_TAB).content.decode()
+    assert ">Re-enable</button>" in page  # nothing failed meanwhile: nothing to offer
+    response = admin_client.post(reverse("integrations:webhook_enable"), {"resend": "0"}, follow=True)
+    assert "Webhook re-enabled." in response.content.decode()
+    webhook.refresh_from_db()
+    assert webhook.is_active
+
+
+def test_enabling_needs_an_admin_a_webhook_and_a_post(
+    client: Client, admin_client: Client, account: Account, django_user_model: Any
+) -> None:
+    enable = reverse("integrations:webhook_enable")
+    assert admin_client.get(enable).status_code == 405
+    assert admin_client.post(enable).status_code == 404  # no webhook yet
+    Webhook.objects.create(account=account, url="http://127.0.0.1:9000/x")
+    response = admin_client.post(enable, follow=True)
+    assert "already enabled" in response.content.decode()
+    member = django_user_model.objects.create_user(username="mo", password="pw-long-enough")
+    Membership.objects.create(account=account, user=member, role=Membership.Role.MEMBER)
+    client.force_login(member)
+    assert client.post(enable).status_code == 404
+
+
+def test_the_health_line_tells_failures_and_the_breaker(admin_client: Client, account: Account) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/x")
+    assert "Active" in admin_client.get(WEBHOOK_TAB).content.decode()
+    Webhook.objects.filter(pk=webhook.pk).update(consecutive_failures=2, failing_since=timezone.now())
+    assert "2 failed attempts in a row since" in admin_client.get(WEBHOOK_TAB).content.decode()
+    Webhook.objects.filter(pk=webhook.pk).update(
+        consecutive_failures=5, breaker_open_until=timezone.now() + timedelta(minutes=1)
+    )
+    assert "deliveries wait until" in admin_client.get(WEBHOOK_TAB).content.decode()

@@ -1,0 +1,295 @@
+"""Real processes for fault injection: a Redis of the test's own, RQ workers and the sweeper, a receiver."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from django.db import connection
+
+from integrations.models import Delivery, DeliveryAttempt, Event
+from integrations.queue import forget_queue
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Fast enough for a test, and still every rule of the real settings (the lease outlives a job).
+FAULT_SETTINGS: dict[str, Any] = {
+    "INTEGRATIONS_ALLOW_PRIVATE_URLS": True,
+    "INTEGRATIONS_RETRY_JITTER": 0,
+    "INTEGRATIONS_RETRY_SCHEDULE": "0.5,1,1,1,1,1,1",
+    "INTEGRATIONS_ATTEMPT_TIMEOUT": 1.0,
+    "INTEGRATIONS_CONNECT_TIMEOUT": 1.0,
+    "INTEGRATIONS_JOB_MAX_SECONDS": 1.0,
+    "INTEGRATIONS_CLAIM_LEASE_SECONDS": 3.0,
+    "INTEGRATIONS_SWEEP_INTERVAL": 0.3,
+    "INTEGRATIONS_SWEEP_GRACE": 0.5,
+    "INTEGRATIONS_BREAKER_COOLDOWN_MIN": 3.0,
+    "INTEGRATIONS_LOG_LEVEL": "WARNING",
+}
+
+
+class RedisServer:
+    """A redis-server this test may stop, start again on the same port, and flush."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        executable = shutil.which("redis-server") or "redis-server"
+        self.process = subprocess.Popen(
+            [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def flushall(self) -> None:
+        client = redis.Redis(port=self.port)
+        client.flushall()
+        client.close()
+
+
+@dataclass
+class Received:
+    webhook_id: str
+    path: str
+    started: float
+    ended: float = 0.0
+    status: int = 0
+
+
+@dataclass
+class Receiver:
+    """A threaded HTTP/1.1 receiver that answers through `answer(path, nth request) -> (status, headers)`.
+
+    Threaded on purpose: two requests for the same event at the same time must be able to overlap
+    here, or the test could not see them.
+    """
+
+    answer: Callable[[str, int], tuple[int, dict[str, str]]] = lambda path, n: (200, {})
+    requests: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: Counter[str] = field(default_factory=Counter)
+    most_in_flight: Counter[str] = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def start(self) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                webhook_id = self.headers.get("webhook-id", "")
+                with receiver.lock:
+                    receiver.counts[self.path] += 1
+                    nth = receiver.counts[self.path]
+                    receiver.in_flight[webhook_id] += 1
+                    receiver.most_in_flight[webhook_id] = max(
+                        receiver.most_in_flight[webhook_id], receiver.in_flight[webhook_id]
+                    )
+                    record = Received(webhook_id=webhook_id, path=self.path, started=time.time())
+                    receiver.requests.append(record)
+                try:
+                    status, headers = receiver.answer(self.path, nth)
+                    record.status = status
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                finally:
+                    with receiver.lock:
+                        receiver.in_flight[webhook_id] -= 1
+                        record.ended = time.time()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def succeeded_ids(self) -> set[str]:
+        with self.lock:
+            return {r.webhook_id for r in self.requests if 200 <= r.status < 300}
+
+
+class Processes:
+    """Workers and the sweeper as separate processes on the test's database and Redis."""
+
+    def __init__(self, redis_url: str, logs: Path, overrides: dict[str, Any]) -> None:
+        database = connection.settings_dict
+        assert database["ENGINE"] == "django.db.backends.sqlite3", "fault tests run on the SQLite test database"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.fault_settings",
+            "DATABASE_URL": f"sqlite:///{database['NAME']}",
+            "REDIS_URL": redis_url,
+            "FAULT_SETTINGS": json.dumps({**FAULT_SETTINGS, **overrides}),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.logs = logs
+        self.running: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, *command: str) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        self.running[name] = process
+        return process
+
+    def worker(self, name: str = "worker") -> subprocess.Popen[bytes]:
+        return self.start(name, "rqworker", "webhooks", "--with-scheduler", "--name", f"{name}-{time.time_ns()}")
+
+    def sweeper(self) -> subprocess.Popen[bytes]:
+        return self.start("sweeper", "sweep_webhooks")
+
+    def kill(self, name: str) -> None:
+        process = self.running.pop(name)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for process in self.running.values():
+            process.terminate()
+        for process in self.running.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.running.clear()
+
+    def output(self) -> str:
+        return "\n".join(f"--- {log.name}\n{log.read_text()[-3000:]}" for log in sorted(self.logs.glob("*.log")))
+
+
+@pytest.fixture
+def own_redis(settings: Any) -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    settings.RQ_QUEUES = {"webhooks": {"URL": server.url, "DEFAULT_TIMEOUT": 120}}
+    forget_queue()
+    yield server
+    forget_queue()
+    server.stop()
+
+
+@pytest.fixture
+def fault_receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def processes(transactional_db: None, own_redis: RedisServer, tmp_path: Path) -> Iterator[Callable[..., Processes]]:
+    """processes(**setting overrides) -> Processes; everything started is stopped after the test."""
+    started: list[Processes] = []
+
+    def make(**overrides: Any) -> Processes:
+        group = Processes(own_redis.url, tmp_path, overrides)
+        started.append(group)
+        return group
+
+    yield make
+    for group in started:
+        group.stop_all()
+
+
+@dataclass
+class Tally:
+    events: int
+    delivered: int
+    failed: int
+    lost: int
+    sent_twice_at_once: int
+
+    def line(self) -> str:
+        return (
+            f"events {self.events}, delivered {self.delivered}, failed {self.failed}, lost {self.lost}, "
+            f"sent twice at once {self.sent_twice_at_once}"
+        )
+
+
+def wait_until_settled(event_ids: list[Any], timeout: float, processes: Processes | None = None) -> None:
+    """Wait until every delivery of these events has reached a final state."""
+    deadline = time.monotonic() + timeout
+    while Delivery.objects.filter(event_id__in=event_ids, status=Delivery.Status.PENDING).exists():
+        if time.monotonic() > deadline:
+            pending = Delivery.objects.filter(event_id__in=event_ids, status=Delivery.Status.PENDING).count()
+            detail = processes.output() if processes else ""
+            raise AssertionError(f"{pending} deliveries still pending after {timeout} s\n{detail}")
+        time.sleep(0.1)
+
+
+def tally(event_ids: list[Any], receiver: Receiver) -> Tally:
+    """Count as a user would: every event delivered at the receiver, or failed with its attempts on record."""
+    events = Event.objects.filter(id__in=event_ids)
+    succeeded_at_receiver = receiver.succeeded_ids()
+    delivered = failed = lost = 0
+    for event in events.prefetch_related("deliveries"):
+        deliveries = list(event.deliveries.all())
+        if not deliveries:
+            lost += 1
+        for delivery in deliveries:
+            attempts = DeliveryAttempt.objects.filter(delivery=delivery).count()
+            if delivery.status == Delivery.Status.SUCCEEDED and event.webhook_id in succeeded_at_receiver:
+                delivered += 1
+            elif delivery.status == Delivery.Status.FAILED and attempts == delivery.attempt_count > 0:
+                failed += 1
+            else:
+                lost += 1
+    lost += len(event_ids) - events.count()
+    twice = sum(1 for most in receiver.most_in_flight.values() if most > 1)
+    return Tally(events=len(event_ids), delivered=delivered, failed=failed, lost=lost, sent_twice_at_once=twice)
+
+
+def attempts_by_event(receiver: Receiver) -> dict[str, list[Received]]:
+    grouped: dict[str, list[Received]] = defaultdict(list)
+    for record in receiver.requests:
+        grouped[record.webhook_id].append(record)
+    return grouped

@@ -1,0 +1,118 @@
+"""The sweeper finds deliveries whose job was lost, and prunes the log after the retention period."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from chats.models import Chat, Flow
+from integrations.dispatch import webhook_ensure_queued, webhook_wake
+from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
+from integrations.queue import webhooks_queue
+from integrations.sweeper import deliveries_requeue_stranded, log_prune, sweep
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def stranded(flow: Flow, count: int) -> None:
+    """Deliveries due a minute ago, whose wake-ups Redis lost."""
+    for number in range(count):
+        Chat.objects.create(flow=flow, identifier=f"s{number}", status=Chat.Status.COMPLETED)
+    Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=1))
+    webhooks_queue().connection.flushall()
+
+
+def test_a_flushed_redis_strands_nothing(
+    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    stranded(flow, 3)
+    run_worker()
+    assert len(receiver.log) == 0  # nothing in Redis any more
+    assert deliveries_requeue_stranded() == 1  # one job for the webhook
+    run_worker()
+    assert len(receiver.log) == 3
+    assert deliveries_requeue_stranded() == 0
+
+
+def test_a_job_still_waiting_is_not_queued_twice(flow: Flow, webhook: Webhook) -> None:
+    stranded(flow, 1)
+    assert webhook_ensure_queued(webhook_id=webhook.pk) is True
+    assert webhook_ensure_queued(webhook_id=webhook.pk) is False
+    assert deliveries_requeue_stranded() == 0
+    assert webhooks_queue().count == 1
+
+
+def test_a_flag_whose_job_vanished_is_replaced(flow: Flow, webhook: Webhook) -> None:
+    stranded(flow, 1)
+    webhook_wake(webhook_id=webhook.pk)
+    webhooks_queue().empty()  # the job is gone, its "queued" flag is not
+    assert webhook_ensure_queued(webhook_id=webhook.pk) is True
+    assert webhooks_queue().count == 1
+
+
+def test_claimed_recent_inactive_and_cooling_down_deliveries_are_left_alone(
+    flow: Flow, webhook: Webhook, settings: Any
+) -> None:
+    stranded(flow, 1)
+    Delivery.objects.update(claimed_until=timezone.now() + timedelta(seconds=30))
+    assert deliveries_requeue_stranded() == 0
+    Delivery.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))  # the claim expired
+    Webhook.objects.filter(pk=webhook.pk).update(breaker_open_until=timezone.now() + timedelta(minutes=1))
+    assert deliveries_requeue_stranded() == 0
+    Webhook.objects.filter(pk=webhook.pk).update(breaker_open_until=None, is_active=False)
+    assert deliveries_requeue_stranded() == 0
+    Webhook.objects.filter(pk=webhook.pk).update(is_active=True)
+    Delivery.objects.update(next_attempt_at=timezone.now())  # due, but its own wake-up may be on its way
+    assert deliveries_requeue_stranded() == 0
+    settings.INTEGRATIONS_SWEEP_GRACE = 0
+    assert deliveries_requeue_stranded() == 1
+
+
+def test_old_events_and_attempts_are_pruned_in_batches(
+    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None], settings: Any
+) -> None:
+    settings.INTEGRATIONS_PRUNE_BATCH = 2
+    for number in range(5):
+        Chat.objects.create(flow=flow, identifier=f"p{number}", status=Chat.Status.COMPLETED)
+    run_worker()
+    old = timezone.now() - timedelta(days=31)
+    Event.objects.update(created_at=old)
+    DeliveryAttempt.objects.update(attempted_at=old)
+    pending = Event.objects.first()
+    assert pending is not None
+    Delivery.objects.filter(event=pending).update(status=Delivery.Status.PENDING)
+    Chat.objects.create(flow=flow, identifier="recent", status=Chat.Status.COMPLETED)
+    run_worker()
+
+    assert log_prune(max_batches=1) == (2, 2)  # bounded
+    log_prune()
+    assert log_prune() == (0, 0)
+    assert set(Event.objects.values_list("id", flat=True)) == {pending.id, Event.objects.latest("created_at").id}
+    assert DeliveryAttempt.objects.count() == 1  # the recent one
+
+
+def test_sweep_goes_on_when_redis_is_down(flow: Flow, webhook: Webhook, settings: Any) -> None:
+    from integrations.queue import forget_queue
+    from tests.conftest import free_port
+
+    stranded(flow, 1)
+    settings.RQ_QUEUES = {"webhooks": {"URL": f"redis://127.0.0.1:{free_port()}/0"}}
+    forget_queue()
+    Event.objects.update(created_at=timezone.now() - timedelta(days=40))
+    Delivery.objects.update(status=Delivery.Status.SUCCEEDED)
+    outcome = sweep()
+    assert (outcome.requeued, outcome.events_pruned) == (0, 1)
+
+
+def test_the_command_does_one_pass_with_once(flow: Flow, webhook: Webhook) -> None:
+    stranded(flow, 2)
+    out = io.StringIO()
+    call_command("sweep_webhooks", "--once", stdout=out)
+    assert out.getvalue().strip() == "requeued 1 webhook job(s); pruned 0 event(s) and 0 attempt(s)"
+    assert webhooks_queue().count == 1

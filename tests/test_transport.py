@@ -1,0 +1,134 @@
+"""The transport's bounds: wall-clock time against trickling receivers, bytes read, no redirects."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from integrations import transport
+
+
+@pytest.fixture
+def raw_receiver() -> Iterator[Callable[[Callable[[socket.socket], None]], str]]:
+    """A loopback TCP server whose connection handler the test writes byte by byte."""
+    servers: list[socket.socket] = []
+    stop = threading.Event()
+
+    def start(handle: Callable[[socket.socket], None]) -> str:
+        server = socket.create_server(("127.0.0.1", 0))
+        servers.append(server)
+
+        def serve() -> None:
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(65536)
+                with contextlib.suppress(OSError):  # the client cut the connection, as it should
+                    handle(connection)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"http://127.0.0.1:{server.getsockname()[1]}/"
+
+    yield start
+    stop.set()
+    for server in servers:
+        server.close()
+
+
+def trickle(data: bytes, every: float) -> Callable[[socket.socket], None]:
+    def handle(connection: socket.socket) -> None:
+        for byte in data:
+            connection.sendall(bytes([byte]))
+            time.sleep(every)
+
+    return handle
+
+
+def post(url: str) -> transport.TransportResult:
+    return transport.post(url=url, body=b"{}", headers={"Content-Type": "application/json"})
+
+
+def test_a_receiver_trickling_its_headers_is_cut_off_at_the_deadline(raw_receiver: Any, settings: Any) -> None:
+    settings.INTEGRATIONS_ATTEMPT_TIMEOUT = 1.0
+    # Each byte comes well within any read timeout; only a wall-clock bound stops this.
+    url = raw_receiver(trickle(b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000, every=0.05))
+    started = time.monotonic()
+    result = post(url)
+    assert time.monotonic() - started < 2.0
+    assert result.status_code is None
+    assert result.error.startswith("Timed out")
+
+
+def test_a_receiver_trickling_its_body_is_cut_off_at_the_deadline(raw_receiver: Any, settings: Any) -> None:
+    settings.INTEGRATIONS_ATTEMPT_TIMEOUT = 1.0
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"
+
+    def handle(connection: socket.socket) -> None:
+        connection.sendall(head)
+        trickle(b"x" * 1000, every=0.05)(connection)
+
+    started = time.monotonic()
+    result = post(raw_receiver(handle))
+    assert time.monotonic() - started < 2.0
+    assert result.error.startswith("Timed out")
+
+
+def test_at_most_64_kib_of_an_answer_is_read(raw_receiver: Any) -> None:
+    def handle(connection: socket.socket) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n")
+        connection.sendall(b"y" * 200_000)
+        time.sleep(2)
+
+    started = time.monotonic()
+    result = post(raw_receiver(handle))
+    assert time.monotonic() - started < 1.5  # it did not wait for the rest
+    assert result.status_code == 200
+    assert len(result.body) == 64 * 1024
+
+
+def test_an_answer_that_is_not_http_is_a_failed_attempt(raw_receiver: Any) -> None:
+    def handle(connection: socket.socket) -> None:
+        connection.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+
+    result = post(raw_receiver(handle))
+    assert result.status_code is None
+    assert result.error.startswith("Connection failed") or result.error.startswith("Request failed")
+
+
+def test_kept_alive_connections_are_reused() -> None:
+    client_ports: list[int] = []
+
+    class KeepAlive(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # pytest-httpserver answers HTTP/1.0 and closes every connection
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            client_ports.append(self.client_address[1])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for _ in range(3):
+            assert post(f"http://127.0.0.1:{server.server_address[1]}/").status_code == 204
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(client_ports) == 3
+    assert len(set(client_ports)) == 1
+
+
+def test_a_malformed_url_is_a_failed_attempt_not_an_exception() -> None:
+    result = post("http://[::1")
+    assert result.status_code is None
+    assert result.error
