@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from django.db import connection
 
 from integrations.models import Delivery, DeliveryAttempt, Event
 from integrations.queue import forget_queue
-from tests.conftest import free_port
+from tests.conftest import free_port, start_redis_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,21 +51,7 @@ class RedisServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        executable = shutil.which("redis-server") or "redis-server"
-        self.process = subprocess.Popen(
-            [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
-        client.close()
+        self.process = start_redis_server(self.port)
 
     def stop(self) -> None:
         if self.process is not None:
