@@ -14,8 +14,10 @@ run: setup
 	$(RUN_ENV) $(BIN)/python manage.py demo_data
 	$(RUN_ENV) $(BIN)/honcho start -f Procfile
 
+# The whole suite on SQLite (the default database), then again on a throwaway PostgreSQL server.
 test: setup lint
-	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest --cov --cov-report= $(PYTEST_ARGS)
+	bin/with-postgres $(BIN)/pytest --cov --cov-append --cov-report=term $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
@@ -28,11 +30,13 @@ lint: setup
 
 setup: system-packages $(VENV)/.installed
 
-# Debian/Ubuntu packages: Redis (the queue), Chromium (browser tests), venv support for the system Python.
+# Debian/Ubuntu packages: Redis (the queue), Chromium (browser tests), PostgreSQL (the suite's second
+# run), venv support for the system Python.
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:$$missing"; \

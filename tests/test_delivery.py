@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import standardwebhooks
-from django.db import transaction
+from django.db import connection, transaction
 from werkzeug import Request, Response
 
 from accounts.models import Account
@@ -396,7 +396,10 @@ def test_a_webhook_deleted_while_its_request_is_in_flight_is_no_error(
     chat: Chat, account: Account, httpserver: Any, run_worker: Callable[[], None]
 ) -> None:
     def delete_the_webhook(request: Request) -> Response:
-        Webhook.objects.all().delete()
+        try:
+            Webhook.objects.all().delete()
+        finally:
+            connection.close()  # this thread's own connection
         return Response("ok")
 
     httpserver.expect_request("/vanishing", method="POST").respond_with_handler(delete_the_webhook)

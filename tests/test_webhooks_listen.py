@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.db import connection
 
 from integrations.management.commands.webhooks_listen import make_handler
 from integrations.models import Webhook, new_signing_secret
@@ -64,7 +65,10 @@ def test_checks_against_the_secrets_of_the_webhooks_in_the_database(transactiona
     lines: list[str] = []
 
     def secrets() -> list[tuple[str, str]]:
-        return [(f"webhook {pk}", s) for pk, s in Webhook.objects.values_list("pk", "secret")]
+        try:
+            return [(f"webhook {pk}", s) for pk, s in Webhook.objects.values_list("pk", "secret")]
+        finally:
+            connection.close()  # the server thread's own connection
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(secrets, lines.append, 202))
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -139,16 +140,25 @@ class Receiver:
             return {r.webhook_id for r in self.requests if 200 <= r.status < 300}
 
 
+def test_database_url() -> str:
+    """The URL of the test database this test runs on, for processes of its own to share it."""
+    database = connection.settings_dict
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{database['NAME']}"
+    assert database["ENGINE"] == "django.db.backends.postgresql", database["ENGINE"]
+    user = quote(database["USER"] or "")
+    password = f":{quote(database['PASSWORD'])}" if database["PASSWORD"] else ""
+    return f"postgres://{user}{password}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+
+
 class Processes:
     """Workers and the sweeper as separate processes on the test's database and Redis."""
 
     def __init__(self, redis_url: str, logs: Path, overrides: dict[str, Any]) -> None:
-        database = connection.settings_dict
-        assert database["ENGINE"] == "django.db.backends.sqlite3", "fault tests run on the SQLite test database"
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.fault_settings",
-            "DATABASE_URL": f"sqlite:///{database['NAME']}",
+            "DATABASE_URL": test_database_url(),
             "REDIS_URL": redis_url,
             "FAULT_SETTINGS": json.dumps({**FAULT_SETTINGS, **overrides}),
             "PYTHONUNBUFFERED": "1",
