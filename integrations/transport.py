@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -16,6 +17,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .conf import conf
+from .destinations import DestinationRefused, check_host
 
 
 @dataclass
@@ -115,6 +117,27 @@ class _WebhookAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
+    def build_connection_pool_key_attributes(  # type: ignore[override]  # the stubs' TypedDicts lack TLS keys
+        self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Vet the host's addresses now, and connect to the vetted one: no second DNS lookup.
+
+        The DNS answer of this moment is checked (it may differ from the one at save time), and
+        the connection goes to that address, so a rebinding DNS server cannot switch it. The
+        original name stays in the Host header and in TLS (SNI and the certificate check).
+        """
+        params, kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params: dict[str, Any] = dict(params)
+        pool_kwargs: dict[str, Any] = dict(kwargs)
+        hostname = host_params["host"].strip("[]")
+        address = check_host(hostname)[0]
+        host_params["host"] = f"[{address}]" if address.version == 6 else str(address)
+        request.headers["Host"] = urlsplit(request.url or "").netloc
+        if host_params["scheme"] == "https":
+            pool_kwargs["assert_hostname"] = hostname
+            pool_kwargs["server_hostname"] = hostname
+        return host_params, pool_kwargs
+
 
 _adapter: HTTPAdapter | None = None
 
@@ -186,6 +209,8 @@ def post(*, url: str, body: bytes, headers: dict[str, str]) -> TransportResult:
             return result(response.status_code, content, error, headers=dict(response.headers))
     except (requests.Timeout, _AttemptTimeout):
         return result(error=timed_out)
+    except DestinationRefused as error:
+        return result(error=f"Not sent: {error}")
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
         if _watchdog.disarm():
             return result(error=timed_out)

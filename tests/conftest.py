@@ -69,6 +69,37 @@ def redis_url() -> Iterator[str]:
     process.wait(timeout=10)
 
 
+class FakeDNS:
+    """Answers for host names in place of DNS: these machines must not query a real resolver.
+
+    IP literals in any spelling are parsed as the system resolver would (without a lookup);
+    `localhost` and the names a test adds resolve to their addresses; any other name does not
+    exist. The SSRF guard asks this through `integrations.destinations.resolver`.
+    """
+
+    def __init__(self) -> None:
+        self.names: dict[str, list[str]] = {"localhost": ["127.0.0.1"]}
+
+    def __call__(self, host: str, port: Any, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        try:
+            return socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP, flags=socket.AI_NUMERICHOST)
+        except socket.gaierror:
+            pass
+        if host in self.names:
+            return [
+                (socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))
+                for address in self.names[host]
+            ]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+@pytest.fixture(autouse=True)
+def dns(monkeypatch: pytest.MonkeyPatch) -> FakeDNS:
+    fake = FakeDNS()
+    monkeypatch.setattr("integrations.destinations.resolver", fake)
+    return fake
+
+
 @pytest.fixture(autouse=True)
 def integrations_settings(settings: Any, redis_url: str) -> Iterator[None]:
     """Every test talks to the suite's Redis (emptied first) and may send to loopback receivers."""
