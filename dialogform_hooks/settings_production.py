@@ -15,6 +15,10 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of at least 50 characters.")
 
+if INTEGRATIONS_ALLOW_PRIVATE_URLS and not DEBUG:  # noqa: F405
+    # Webhooks could then reach this server's own network (cloud metadata, databases, admin ports).
+    raise ImproperlyConfigured("INTEGRATIONS_ALLOW_PRIVATE_URLS is for development and tests; unset it in production.")
+
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
