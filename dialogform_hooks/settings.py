@@ -119,6 +119,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Error reports hide signing secrets wherever they sit (see integrations/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "integrations.error_reports.SecretsHidingFilter"
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

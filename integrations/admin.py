@@ -11,7 +11,9 @@ from .models import Delivery, DeliveryAttempt, Event, Webhook
 class WebhookAdmin(admin.ModelAdmin[Webhook]):
     list_display = ["url", "account", "is_active", "created_at"]
     list_filter = ["is_active"]
-    readonly_fields = ["secret", "created_at", "updated_at"]
+    # Signing secrets are shown to the account's admins on the Integrations page, nowhere else.
+    exclude = ["secret", "previous_secret"]
+    readonly_fields = ["previous_secret_expires_at", "created_at", "updated_at"]
 
 
 @admin.register(Event)

@@ -131,6 +131,11 @@ class Settings:
         return int(getattr(settings, "INTEGRATIONS_PRUNE_BATCH", 1000))
 
     @property
+    def SECRET_OVERLAP_HOURS(self) -> float:
+        """How long a rotated-out secret keeps signing, so receivers can switch without losing events."""
+        return float(getattr(settings, "INTEGRATIONS_SECRET_OVERLAP_HOURS", 24.0))
+
+    @property
     def URL_MAX_LENGTH(self) -> int:
         return 2000
 

@@ -18,6 +18,7 @@ from .dispatch import webhook_wake, webhook_wake_at
 from .health import webhook_record_failure, webhook_record_success
 from .models import Delivery, DeliveryAttempt, Webhook
 from .retry import parse_retry_after, retry_delay
+from .webhooks import webhook_signing_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def delivery_attempt(*, delivery: Delivery, webhook: Webhook) -> DeliveryAttempt
     timestamp = int(time.time())
     attempted_at = timezone.now()
     headers = signing.request_headers(
-        msg_id=event.webhook_id, timestamp=timestamp, body=event.body, secrets=[webhook.secret]
+        msg_id=event.webhook_id, timestamp=timestamp, body=event.body, secrets=webhook_signing_secrets(webhook=webhook)
     )
     result = transport.post(url=webhook.url, body=event.body.encode(), headers=headers)
     succeeded = result.succeeded

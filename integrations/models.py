@@ -23,6 +23,9 @@ class Webhook(models.Model):
     account = models.ForeignKey(settings.INTEGRATIONS_ACCOUNT_MODEL, on_delete=models.CASCADE, related_name="webhooks")
     url = models.CharField("URL", max_length=2000, validators=[validate_webhook_url])
     secret = models.CharField(max_length=100, blank=True)
+    # After a rotation the previous secret still signs (beside the new one) until it expires.
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -6,18 +6,22 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import standardwebhooks
+from django.views.decorators.debug import sensitive_variables
 
 from . import __version__
 
 USER_AGENT = f"DialogForm-Webhooks/{__version__}"
 
 
+# Error reports (the debug page, the emails to ADMINS) show local variables; never these.
+@sensitive_variables("secret", "secrets")
 def sign(*, msg_id: str, timestamp: int, body: str, secrets: Sequence[str]) -> str:
     """`v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, one per valid secret, space-separated."""
     when = datetime.fromtimestamp(timestamp, tz=UTC)
     return " ".join(standardwebhooks.Webhook(secret).sign(msg_id, when, body) for secret in secrets)
 
 
+@sensitive_variables("secrets")
 def request_headers(*, msg_id: str, timestamp: int, body: str, secrets: Sequence[str]) -> dict[str, str]:
     return {
         "Content-Type": "application/json",

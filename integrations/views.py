@@ -7,13 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import host
 from .forms import WebhookURLForm
 from .health import deliveries_failed_since_failing, webhook_enable
 from .models import Webhook
-from .webhooks import webhook_for_account, webhook_save_url
+from .webhooks import webhook_for_account, webhook_rotate_secret, webhook_save_url
 
 
 def _admin_account(request: HttpRequest) -> object:
@@ -45,6 +46,7 @@ def webhook_tab(request: HttpRequest) -> HttpResponse:
             "form": form,
             "webhook": webhook,
             "failed_since_count": _failed_since_count(webhook),
+            "now": timezone.now(),
             "account": account,
             "active_tab": "webhook",
         },
@@ -72,4 +74,20 @@ def webhook_enable_view(request: HttpRequest) -> HttpResponse:
     if resent:
         message += f" Resending {resent} notification{'s' if resent != 1 else ''} that failed meanwhile."
     messages.success(request, message)
+    return redirect("integrations:webhook")
+
+
+@login_required
+@require_POST
+def webhook_rotate_secret_view(request: HttpRequest) -> HttpResponse:
+    webhook = webhook_for_account(account=_admin_account(request))
+    if webhook is None:
+        raise Http404("No webhook yet.")
+    webhook_rotate_secret(webhook=webhook)
+    expires = webhook.previous_secret_expires_at
+    messages.success(
+        request,
+        f"New signing secret created. Until {expires:%d %b %Y, %H:%M} UTC requests carry signatures with both "
+        "the new and the previous secret: switch your endpoint to the new one before then.",
+    )
     return redirect("integrations:webhook")

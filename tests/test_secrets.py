@@ -1,0 +1,158 @@
+"""Signing secrets: rotation with an overlap, and never a secret in logs, the attempt log or error reports."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import standardwebhooks
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+from django.views.debug import ExceptionReporter
+
+from accounts.models import Account
+from chats.models import Chat, Flow
+from integrations.models import DeliveryAttempt, Webhook, new_signing_secret
+from integrations.signing import request_headers
+from integrations.webhooks import webhook_rotate_secret, webhook_signing_secrets
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def received(server: Any) -> list[tuple[bytes, dict[str, str]]]:
+    return [(request.get_data(), dict(request.headers)) for request, _ in server.log]
+
+
+def test_after_a_rotation_both_secrets_sign_until_the_overlap_ends(
+    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    old = webhook.secret
+    webhook_rotate_secret(webhook=webhook)
+    new = webhook.secret
+    assert new != old and new.startswith("whsec_")
+    assert webhook.previous_secret_expires_at is not None
+    assert (webhook.previous_secret_expires_at - timezone.now()).total_seconds() == pytest.approx(86400, abs=60)
+
+    Chat.objects.create(flow=flow, identifier="during", status=Chat.Status.COMPLETED)
+    run_worker()
+    [(body, headers)] = received(receiver)
+    assert len(headers["Webhook-Signature"].split(" ")) == 2
+    standardwebhooks.Webhook(old).verify(body, headers)  # receivers not yet switched keep working
+    standardwebhooks.Webhook(new).verify(body, headers)
+
+    later = timezone.now() + timedelta(hours=25)
+    assert webhook_signing_secrets(webhook=webhook, now=later) == [new]
+
+
+def test_an_expired_previous_secret_no_longer_signs(
+    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    old = webhook.secret
+    webhook_rotate_secret(webhook=webhook)
+    Webhook.objects.filter(pk=webhook.pk).update(previous_secret_expires_at=timezone.now() - timedelta(seconds=1))
+    Chat.objects.create(flow=flow, identifier="after", status=Chat.Status.COMPLETED)
+    run_worker()
+    [(body, headers)] = received(receiver)
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(old).verify(body, headers)
+
+
+def test_rotating_from_the_page(client: Client, admin_user: Any, account: Account) -> None:
+    webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")
+    old = webhook.secret
+    client.force_login(admin_user)
+    response = client.post(reverse("integrations:webhook_rotate_secret"), follow=True)
+    webhook.refresh_from_db()
+    page = response.content.decode()
+    assert webhook.secret != old and webhook.previous_secret == old
+    assert "New signing secret created" in page
+    assert webhook.secret in page
+    assert old not in page  # the previous secret is not shown again
+    assert 'id="previous-secret"' in page
+    assert client.get(reverse("integrations:webhook_rotate_secret")).status_code == 405
+
+
+@pytest.fixture
+def every_log_record() -> Any:
+    """Every record any logger emits, at every level, requests', urllib3's and rq's included."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(level=logging.DEBUG)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    loggers = [logging.getLogger(name) for name in ("integrations", "rq", "urllib3", "django")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+    yield records
+    root.removeHandler(handler)
+    root.setLevel(previous)
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+
+
+def test_secrets_never_reach_logs_or_the_attempt_log(
+    every_log_record: list[logging.LogRecord],
+    account: Account,
+    flow: Flow,
+    httpserver: Any,
+    run_worker: Callable[[], None],
+    settings: Any,
+) -> None:
+    settings.INTEGRATIONS_ATTEMPT_TIMEOUT = 0.5
+    httpserver.expect_request("/ok", method="POST").respond_with_data("ok")
+    httpserver.expect_request("/fail", method="POST").respond_with_data("boom", status=500)
+    httpserver.expect_request("/redirect", method="POST").respond_with_data("", status=302, headers={"Location": "/x"})
+    urls = [httpserver.url_for(path) for path in ("/ok", "/fail", "/redirect")]
+    from tests.conftest import free_port
+
+    urls.append(f"http://127.0.0.1:{free_port()}/refused")
+    urls.append("http://unknown-host.example/")  # does not resolve: refused at send time
+    webhooks = [Webhook.objects.create(account=account, url=url) for url in urls]
+    webhook_rotate_secret(webhook=webhooks[0])
+    Chat.objects.create(flow=flow, identifier="logged", status=Chat.Status.COMPLETED)
+    run_worker()
+
+    assert DeliveryAttempt.objects.count() == 5
+    secrets = [w.secret for w in Webhook.objects.all()] + [Webhook.objects.get(pk=webhooks[0].pk).previous_secret]
+    # The bare key (without the whsec_ prefix) must not leak either.
+    needles = secrets + [secret.removeprefix("whsec_") for secret in secrets]
+    assert len(every_log_record) > 10  # the capture works: these deliveries did log
+    logged = "\n".join(record.getMessage() + repr(record.args) + repr(record.__dict__) for record in every_log_record)
+    for needle in needles:
+        assert needle not in logged
+    stored = "\n".join(f"{a.error}\n{a.response_body}" for a in DeliveryAttempt.objects.all())
+    for needle in needles:
+        assert needle not in stored
+
+
+def test_error_reports_hide_the_secrets_of_the_failing_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A valid secret never makes signing fail, so the failure is forced (the one thing mocked here).
+    def fail(*args: Any) -> str:
+        raise RuntimeError("signing failed")
+
+    monkeypatch.setattr(standardwebhooks.Webhook, "sign", fail)
+    secret = new_signing_secret()
+    try:
+        request_headers(msg_id="msg_1", timestamp=1, body="{}", secrets=[secret])
+    except RuntimeError:
+        report = ExceptionReporter(RequestFactory().get("/"), *sys.exc_info())
+        text, html = report.get_traceback_text(), report.get_traceback_html()
+    else:
+        pytest.fail("signing should have failed")
+    key = secret.removeprefix("whsec_")
+    assert key not in text
+    assert key not in html
+    assert "secrets" in text  # the variable is listed, its value hidden
+    assert "********************" in text
