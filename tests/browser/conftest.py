@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-
-# Playwright's sync API keeps an event loop in this thread; the ORM calls of the tests are still
-# synchronous, so Django's guard against ORM use from async code does not apply to them.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_ARGS = [
     "--no-sandbox",  # the suite runs as root in CI
@@ -21,11 +16,15 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one test module. Playwright's sync API keeps an event loop in this thread while
+    it runs, so it is stopped after the module: the rest of the suite's ORM calls must not see it."""
     executable = shutil.which("chromium")
     assert executable, "chromium is missing: `make test` installs it (apt-get install chromium)"
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        # The tests' own ORM calls are synchronous; Django's guard against async contexts does not apply.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
