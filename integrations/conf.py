@@ -136,6 +136,11 @@ class Settings:
         return float(getattr(settings, "INTEGRATIONS_SECRET_OVERLAP_HOURS", 24.0))
 
     @property
+    def ACTION_RATE(self) -> str:
+        """How often a user may "Send test" or "Resend" (django-ratelimit syntax), as GitLab allows."""
+        return str(getattr(settings, "INTEGRATIONS_ACTION_RATE", "5/m"))
+
+    @property
     def URL_MAX_LENGTH(self) -> int:
         return 2000
 

@@ -9,7 +9,9 @@ from typing import Any
 COMPLETED = "completed"
 DELETED = "deleted"
 FEEDBACK_UPDATED = "feedbackUpdated"
-EVENT_TYPES = (COMPLETED, DELETED, FEEDBACK_UPDATED)
+# Sent only when an admin asks for it ("Send test"), so a receiver can check its set-up.
+TEST = "test"
+EVENT_TYPES = (COMPLETED, DELETED, FEEDBACK_UPDATED, TEST)
 
 
 @dataclass(frozen=True)
@@ -42,4 +44,12 @@ def feedback_updated(*, account_id: int, flow_id: int, identifier: str, prompt_n
         account_id=account_id,
         type=FEEDBACK_UPDATED,
         data={"flowId": flow_id, "identifier": identifier, "promptName": prompt_name},
+    )
+
+
+def webhook_test(*, account_id: int) -> WebhookEvent:
+    return WebhookEvent(
+        account_id=account_id,
+        type=TEST,
+        data={"message": "A test notification from DialogForm: your endpoint is set up."},
     )

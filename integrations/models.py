@@ -59,6 +59,7 @@ class Event(models.Model):
         COMPLETED = "completed"
         DELETED = "deleted"
         FEEDBACK_UPDATED = "feedbackUpdated"
+        TEST = "test"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -98,3 +99,30 @@ def feedback_after_save(*, feedback: Any) -> Event | None:
             account_id=account_id, flow_id=chat.flow_id, identifier=chat.identifier, prompt_name=prompt_name
         )
     )
+
+
+def webhook_send_test(*, webhook: Webhook) -> Event:
+    """A `test` notification to this one webhook (not the account's others), sent at once."""
+    event = events.webhook_test(account_id=webhook.account_id)
+    with transaction.atomic():
+        row = Event.objects.create(account_id=event.account_id, type=event.type, body=event.body)
+        Delivery.objects.create(event=row, webhook=webhook, next_attempt_at=timezone.now())
+        webhooks_wake_on_commit(webhook_ids=[webhook.pk])
+    return row
+
+
+def delivery_resend(*, delivery: Delivery) -> Delivery:
+    """Send a delivery again, with a fresh retry schedule; the same `webhook-id`, its attempts kept.
+
+    A delivery already on its way is only moved forward, never sent twice at once.
+    """
+    if delivery.webhook_id is None:
+        raise ValueError("The delivery's webhook was deleted; there is nowhere to send it.")
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).exclude(status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.PENDING, attempt_count=0, claimed_until=None, claim_token=None
+        )
+        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(next_attempt_at=timezone.now())
+        webhooks_wake_on_commit(webhook_ids=[delivery.webhook_id])
+    delivery.refresh_from_db()
+    return delivery

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,16 +16,33 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import host
 from .forms import WebhookURLForm
 from .health import deliveries_failed_since_failing, webhook_enable
-from .models import Webhook
+from .models import Delivery, Webhook
+from .outbox import delivery_resend, webhook_send_test
+from .ratelimits import action_allowed
+from .selectors import deliveries_for_webhook, delivery_for_account
 from .webhooks import webhook_for_account, webhook_rotate_secret, webhook_save_url
 
 
-def _admin_account(request: HttpRequest) -> object:
+def _admin_account(request: HttpRequest) -> Any:
     account = host.admin_account_for(request.user)
     if account is None:
         # Not an admin of any account: the page does not exist for them.
         raise Http404("No account to manage.")
     return account
+
+
+def _account_webhook(request: HttpRequest) -> Webhook:
+    webhook = webhook_for_account(account=_admin_account(request))
+    if webhook is None:
+        raise Http404("No webhook yet.")
+    return webhook
+
+
+@login_required
+@require_http_methods(["GET"])
+def integrations_index(request: HttpRequest) -> HttpResponse:
+    _admin_account(request)
+    return redirect("integrations:webhook")
 
 
 @login_required
@@ -63,9 +83,7 @@ def _failed_since_count(webhook: Webhook | None) -> int:
 @login_required
 @require_POST
 def webhook_enable_view(request: HttpRequest) -> HttpResponse:
-    webhook = webhook_for_account(account=_admin_account(request))
-    if webhook is None:
-        raise Http404("No webhook to enable.")
+    webhook = _account_webhook(request)
     if webhook.is_active:
         messages.info(request, "The webhook is already enabled.")
         return redirect("integrations:webhook")
@@ -80,9 +98,7 @@ def webhook_enable_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def webhook_rotate_secret_view(request: HttpRequest) -> HttpResponse:
-    webhook = webhook_for_account(account=_admin_account(request))
-    if webhook is None:
-        raise Http404("No webhook yet.")
+    webhook = _account_webhook(request)
     webhook_rotate_secret(webhook=webhook)
     expires = webhook.previous_secret_expires_at
     messages.success(
@@ -90,4 +106,74 @@ def webhook_rotate_secret_view(request: HttpRequest) -> HttpResponse:
         f"New signing secret created. Until {expires:%d %b %Y, %H:%M} UTC requests carry signatures with both "
         "the new and the previous secret: switch your endpoint to the new one before then.",
     )
+    return redirect("integrations:webhook")
+
+
+DELIVERIES_PER_PAGE = 50
+
+
+@login_required
+@require_http_methods(["GET"])
+def delivery_log(request: HttpRequest) -> HttpResponse:
+    webhook = _account_webhook(request)
+    status = request.GET.get("status", "")
+    if status not in {"", *Delivery.Status.values}:
+        status = ""
+    page = Paginator(deliveries_for_webhook(webhook=webhook, status=status), DELIVERIES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "integrations/delivery_log.html",
+        {
+            "webhook": webhook,
+            "page": page,
+            "status": status,
+            "statuses": Delivery.Status.choices,
+            "active_tab": "deliveries",
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    delivery = delivery_for_account(account=_admin_account(request), delivery_id=delivery_id)
+    if delivery is None:
+        raise Http404("No such delivery.")
+    return render(
+        request,
+        "integrations/delivery_detail.html",
+        {"delivery": delivery, "attempts": delivery.attempts.all(), "active_tab": "deliveries"},
+    )
+
+
+@login_required
+@require_POST
+def delivery_resend_view(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    delivery = delivery_for_account(account=_admin_account(request), delivery_id=delivery_id)
+    if delivery is None:
+        raise Http404("No such delivery.")
+    if delivery.webhook is None or not delivery.webhook.is_active:
+        messages.error(request, "Re-enable the webhook before resending.")
+    elif not action_allowed(request, action="resend"):
+        messages.error(request, "Too many resends: you can resend 5 notifications a minute. Try again shortly.")
+    else:
+        delivery_resend(delivery=delivery)
+        messages.success(request, "Resending the notification (same webhook-id, so your endpoint can deduplicate).")
+    return redirect("integrations:delivery", delivery_id=delivery.pk)
+
+
+@login_required
+@require_POST
+def webhook_send_test_view(request: HttpRequest) -> HttpResponse:
+    webhook = _account_webhook(request)
+    if not webhook.is_active:
+        messages.error(request, "Re-enable the webhook before sending a test.")
+    elif not action_allowed(request, action="send_test"):
+        messages.error(request, "Too many tests: you can send 5 test notifications a minute. Try again shortly.")
+    else:
+        webhook_send_test(webhook=webhook)
+        messages.success(request, "Test notification sent. Its delivery appears in the log below.")
+        return redirect("integrations:deliveries")
     return redirect("integrations:webhook")

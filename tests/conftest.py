@@ -104,6 +104,7 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> FakeDNS:
 def integrations_settings(settings: Any, redis_url: str) -> Iterator[None]:
     """Every test talks to the suite's Redis (emptied first) and may send to loopback receivers."""
     settings.RQ_QUEUES = {"webhooks": {"URL": redis_url, "DEFAULT_TIMEOUT": 120}}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
     settings.INTEGRATIONS_ALLOW_PRIVATE_URLS = True
     settings.INTEGRATIONS_RETRY_JITTER = 0
     # Hashing passwords properly is slow by design; the suite does not need it.

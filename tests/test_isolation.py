@@ -1,0 +1,166 @@
+"""Accounts never see each other: every URL of the project is enumerated and tried as the wrong person.
+
+A view added later is tried too, without anyone writing a test for it: its URL must be classified
+below, and it must answer another account's ids with a 404, and people without the right role
+with a 404 (or the login page when signed out).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import Account, Membership
+from chats.models import Chat, Flow
+from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
+
+# Who may open each URL, by URL name (namespace:name). A new URL must be added here.
+PUBLIC = {"login", "logout"}
+SIGNED_IN = {"home"}  # any signed-in user; shows only their own account
+ACCOUNT_ADMINS = {
+    "integrations:index",
+    "integrations:webhook",
+    "integrations:webhook_enable",
+    "integrations:webhook_rotate_secret",
+    "integrations:webhook_send_test",
+    "integrations:deliveries",
+    "integrations:delivery",
+    "integrations:delivery_resend",
+}
+# Operators' tools, behind Django's staff check (tested at the end).
+STAFF_NAMESPACES = {"admin", "django_rq"}
+
+
+def url_patterns(resolver: URLResolver | None = None, namespace: str = "") -> Iterator[tuple[str, URLPattern, str]]:
+    """(qualified name, pattern, namespace) of every named URL pattern in the project."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = entry.namespace or namespace
+            yield from url_patterns(entry, f"{inner}" if inner else "")
+        elif entry.name:
+            yield (f"{namespace}:{entry.name}" if namespace else entry.name), entry, namespace
+
+
+def snapshot(account: Account) -> str:
+    rows = [
+        *Webhook.objects.filter(account=account).values_list(),
+        *Event.objects.filter(account=account).values_list(),
+        *Delivery.objects.filter(event__account=account).values_list(),
+        *DeliveryAttempt.objects.filter(delivery__event__account=account).values_list(),
+        *Chat.objects.filter(flow__account=account).values_list(),
+    ]
+    return hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()
+
+
+@pytest.fixture
+def theirs(django_user_model: Any) -> dict[str, Any]:
+    """Another account, with a webhook, a delivery and its attempt: what must stay out of reach."""
+    account = Account.objects.create(name="Rival Corp")
+    admin = django_user_model.objects.create_user(username="rival-admin", password="pw-long-enough")
+    Membership.objects.create(account=account, user=admin, role=Membership.Role.ADMIN)
+    webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9/rival-secret-path")
+    flow = Flow.objects.create(account=account, name="Rival flow")
+    Chat.objects.create(flow=flow, identifier="rival-participant", status=Chat.Status.COMPLETED)
+    delivery = Delivery.objects.get(webhook=webhook)
+    from django.utils import timezone
+
+    DeliveryAttempt.objects.create(
+        delivery=delivery, attempted_at=timezone.now(), succeeded=False, status_code=500, duration_ms=3
+    )
+    return {"account": account, "webhook": webhook, "delivery": delivery}
+
+
+def fill(name: str, pattern: URLPattern, theirs: dict[str, Any]) -> str:
+    """The URL, with every id in it taken from the other account."""
+    ids = {"delivery_id": theirs["delivery"].pk}
+    kwargs = {}
+    for key in pattern.pattern.converters:
+        assert key in ids, f"teach the isolation test which object fills <{key}> of {name}"
+        kwargs[key] = ids[key]
+    return reverse(name, kwargs=kwargs)
+
+
+def every_url(theirs: dict[str, Any]) -> list[tuple[str, str]]:
+    urls = []
+    for name, pattern, namespace in url_patterns():
+        if namespace in STAFF_NAMESPACES:
+            continue
+        assert name in PUBLIC | SIGNED_IN | ACCOUNT_ADMINS, f"classify the new URL {name!r} in {__file__}"
+        urls.append((name, fill(name, pattern, theirs)))
+    return urls
+
+
+def test_every_url_is_classified(db: None, theirs: dict[str, Any]) -> None:
+    names = {name for name, _ in every_url(theirs)}
+    assert names == PUBLIC | SIGNED_IN | ACCOUNT_ADMINS  # and nothing listed here has gone
+
+
+def test_signed_out_visitors_get_the_login_page(client: Client, theirs: dict[str, Any]) -> None:
+    before = snapshot(theirs["account"])
+    for name, url in every_url(theirs):
+        if name in PUBLIC:
+            continue
+        for method in (client.get, client.post):
+            response = method(url)
+            assert response.status_code == 302, (name, method)
+            assert response["Location"].startswith(reverse("login")), name
+    assert snapshot(theirs["account"]) == before
+
+
+def test_an_admin_of_another_account_gets_404s_and_changes_nothing(
+    client: Client, admin_user: Any, account: Account, theirs: dict[str, Any]
+) -> None:
+    Webhook.objects.create(account=account, url="http://127.0.0.1:9/mine")  # their own webhook exists too
+    client.force_login(admin_user)
+    before = snapshot(theirs["account"])
+    for name, url in every_url(theirs):
+        if name in PUBLIC:
+            continue
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, follow=True)
+            page = response.content.decode()
+            # Never the other account's data, whatever the page is.
+            assert theirs["webhook"].url not in page, (name, method)
+            assert theirs["webhook"].secret not in page, (name, method)
+            assert theirs["delivery"].event.webhook_id not in page, (name, method)
+            assert "rival-participant" not in page, (name, method)
+            if pattern_has_ids(url, theirs):
+                assert response.status_code in {404, 405}, (name, method, response.status_code)
+    assert snapshot(theirs["account"]) == before
+
+
+def pattern_has_ids(url: str, theirs: dict[str, Any]) -> bool:
+    return f"/{theirs['delivery'].pk}/" in url
+
+
+@pytest.mark.parametrize("role", ["member", "no account"])
+def test_people_who_are_not_account_admins_get_404s(
+    client: Client, account: Account, django_user_model: Any, theirs: dict[str, Any], role: str
+) -> None:
+    user = django_user_model.objects.create_user(username="someone", password="pw-long-enough")
+    if role == "member":
+        Membership.objects.create(account=account, user=user, role=Membership.Role.MEMBER)
+    Webhook.objects.create(account=account, url="http://127.0.0.1:9/theirs-to-manage")
+    client.force_login(user)
+    before = snapshot(theirs["account"]), snapshot(account)
+    for name, url in every_url(theirs):
+        if name not in ACCOUNT_ADMINS:
+            continue
+        for method in ("get", "post"):
+            status = getattr(client, method)(url).status_code
+            assert status in {404, 405}, (name, method, status)
+    assert (snapshot(theirs["account"]), snapshot(account)) == before
+
+
+def test_operator_tools_need_staff(client: Client, admin_user: Any) -> None:
+    client.force_login(admin_user)  # an account admin, not staff
+    for url in ("/admin/", "/admin/integrations/webhook/", "/admin/django-rq/"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert "/admin/login/" in response["Location"], url
