@@ -1,0 +1,134 @@
+"""The delivery log, resend and send test on the Integrations page, with their rate limits; login throttling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import standardwebhooks
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Account
+from chats.models import Chat, Flow
+from integrations.models import Delivery, DeliveryAttempt, Webhook
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def admin_client(client: Client, admin_user: Any) -> Client:
+    client.force_login(admin_user)
+    return client
+
+
+def test_the_log_lists_deliveries_and_filters_by_status(
+    admin_client: Client, flow: Flow, webhook: Webhook, run_worker: Callable[[], None]
+) -> None:
+    Chat.objects.create(flow=flow, identifier="a", status=Chat.Status.COMPLETED)
+    run_worker()
+    Chat.objects.create(flow=flow, identifier="b", status=Chat.Status.COMPLETED)  # not sent yet
+    page = admin_client.get(reverse("integrations:deliveries")).content.decode()
+    ids = [delivery.event.webhook_id for delivery in Delivery.objects.select_related("event")]
+    assert all(webhook_id in page for webhook_id in ids)
+    assert "Succeeded" in page and "Pending" in page
+    pending = admin_client.get(reverse("integrations:deliveries"), {"status": "pending"}).content.decode()
+    assert "Succeeded</span>" not in pending and "Pending</span>" in pending
+    # An unknown filter shows everything rather than failing.
+    assert admin_client.get(reverse("integrations:deliveries"), {"status": "bogus"}).status_code == 200
+
+
+def test_a_delivery_shows_its_body_and_attempts(
+    admin_client: Client, flow: Flow, account: Account, httpserver: Any, run_worker: Callable[[], None]
+) -> None:
+    httpserver.expect_request("/down", method="POST").respond_with_data("<b>busy</b>", status=503)
+    Webhook.objects.create(account=account, url=httpserver.url_for("/down"))
+    Chat.objects.create(flow=flow, identifier="zoë", status=Chat.Status.COMPLETED)
+    run_worker()
+    delivery = Delivery.objects.get()
+    page = admin_client.get(reverse("integrations:delivery", args=[delivery.pk])).content.decode()
+    assert "HTTP 503" in page
+    assert "&lt;b&gt;busy&lt;/b&gt;" in page  # the receiver's answer, escaped
+    assert "zoë" in page
+    assert delivery.event.webhook_id in page
+
+
+def test_resend_sends_again_with_the_same_webhook_id(
+    admin_client: Client, flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    Chat.objects.create(flow=flow, identifier="again", status=Chat.Status.COMPLETED)
+    run_worker()
+    delivery = Delivery.objects.get()
+    response = admin_client.post(reverse("integrations:delivery_resend", args=[delivery.pk]), follow=True)
+    assert "Resending the notification" in response.content.decode()
+    run_worker()
+    first, second = (dict(request.headers) for request, _ in receiver.log)
+    assert first["Webhook-Id"] == second["Webhook-Id"]
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SUCCEEDED
+    assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 2
+
+
+def test_send_test_delivers_a_signed_test_notification(
+    admin_client: Client, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    response = admin_client.post(reverse("integrations:webhook_send_test"), follow=True)
+    assert "Test notification sent" in response.content.decode()
+    run_worker()
+    [(request, _)] = receiver.log
+    body = standardwebhooks.Webhook(webhook.secret).verify(request.get_data(), dict(request.headers))
+    assert body["type"] == "test"
+
+
+def test_send_test_and_resend_allow_five_a_minute_per_user(admin_client: Client, flow: Flow, webhook: Webhook) -> None:
+    send_test = reverse("integrations:webhook_send_test")
+    answers = [admin_client.post(send_test, follow=True).content.decode() for _ in range(6)]
+    assert all("Test notification sent" in page for page in answers[:5])
+    assert "Too many tests" in answers[5]
+    assert Delivery.objects.count() == 5
+
+    Chat.objects.create(flow=flow, identifier="r", status=Chat.Status.COMPLETED)
+    delivery = Delivery.objects.filter(event__type="completed").get()
+    resend = reverse("integrations:delivery_resend", args=[delivery.pk])
+    answers = [admin_client.post(resend, follow=True).content.decode() for _ in range(6)]
+    assert "Too many resends" in answers[5]
+    assert "Too many resends" not in answers[4]
+
+
+def test_without_redis_the_rate_limited_actions_are_refused_clearly(
+    admin_client: Client, webhook: Webhook, settings: Any
+) -> None:
+    from tests.conftest import free_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    }
+    response = admin_client.post(reverse("integrations:webhook_send_test"), follow=True)
+    assert "Too many tests" in response.content.decode()
+    assert not Delivery.objects.exists()
+
+
+def test_resend_needs_an_active_webhook(admin_client: Client, flow: Flow, webhook: Webhook) -> None:
+    Chat.objects.create(flow=flow, identifier="r", status=Chat.Status.COMPLETED)
+    delivery = Delivery.objects.get()
+    Webhook.objects.filter(pk=webhook.pk).update(is_active=False)
+    response = admin_client.post(reverse("integrations:delivery_resend", args=[delivery.pk]), follow=True)
+    assert "Re-enable the webhook before resending." in response.content.decode()
+    response = admin_client.post(reverse("integrations:webhook_send_test"), follow=True)
+    assert "Re-enable the webhook before sending a test." in response.content.decode()
+
+
+def test_five_failed_logins_lock_the_username_out(client: Client, admin_user: Any) -> None:
+    login = reverse("login")
+    for _ in range(4):
+        response = client.post(login, {"username": "ada", "password": "wrong"})
+        assert response.status_code == 200  # the form again, with its error
+    assert client.post(login, {"username": "ada", "password": "wrong"}).status_code == 429  # the fifth
+    locked = client.post(login, {"username": "ada", "password": "correct horse battery"})
+    assert locked.status_code == 429
+    assert "Too many failed log-ins" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
