@@ -24,7 +24,15 @@ class WebhookEvent:
 
     @property
     def body(self) -> str:
-        return json.dumps({"type": self.type, "data": self.data}, ensure_ascii=False, separators=(",", ":"))
+        payload = {"type": self.type, "data": self.data}
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        try:
+            body.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (possible from a shell, never from a browser) cannot be sent as UTF-8;
+            # JSON's \u escapes carry it instead.
+            body = json.dumps(payload, separators=(",", ":"))
+        return body
 
 
 def chat_completed(*, account_id: int, flow_id: int, identifier: str, score: int | float | None) -> WebhookEvent:

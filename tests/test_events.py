@@ -35,3 +35,9 @@ def test_unicode_is_sent_as_utf8_not_escaped() -> None:
     event = events.chat_deleted(account_id=1, flow_id=3, identifier="Zoë 🙂")
     assert "Zoë 🙂" in event.body
     assert json.loads(event.body.encode())["data"]["identifier"] == "Zoë 🙂"
+
+
+def test_a_lone_surrogate_still_makes_valid_utf8_json() -> None:
+    event = events.chat_deleted(account_id=1, flow_id=3, identifier="broken \ud800 text")
+    raw = event.body.encode("utf-8")
+    assert json.loads(raw)["data"]["identifier"] == "broken \ud800 text"
