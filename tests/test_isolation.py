@@ -164,3 +164,15 @@ def test_operator_tools_need_staff(client: Client, admin_user: Any) -> None:
         response = client.get(url)
         assert response.status_code == 302, url
         assert "/admin/login/" in response["Location"], url
+
+
+def test_every_form_action_needs_a_csrf_token(admin_user: Any, account: Account, flow: Flow) -> None:
+    webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9/mine")
+    Chat.objects.create(flow=flow, identifier="own", status=Chat.Status.COMPLETED)
+    own = {"delivery": Delivery.objects.get(webhook=webhook)}
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    before = snapshot(account)
+    for name, url in every_url(own):
+        assert client.post(url).status_code == 403, name
+    assert snapshot(account) == before
