@@ -18,3 +18,16 @@ def account_for_user(*, user: AbstractBaseUser | AnonymousUser) -> Account | Non
         .first()
     )
     return membership.account if membership else None
+
+
+def admin_account_for_user(*, user: AbstractBaseUser | AnonymousUser) -> Account | None:
+    """The account the user administers (the first, by id), or None when they administer none."""
+    if not user.is_authenticated:
+        return None
+    membership = (
+        Membership.objects.filter(user=user, role=Membership.Role.ADMIN)
+        .select_related("account")
+        .order_by("account_id")
+        .first()
+    )
+    return membership.account if membership else None

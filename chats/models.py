@@ -49,12 +49,19 @@ class Prompt(AtomicSaveMixin):
     name = models.CharField(max_length=200)
     text = models.TextField()
     position = models.PositiveIntegerField(default=0)
+    # A scored prompt: an answer equal to `expected_answer` (ignoring case and spacing) earns `points`.
+    expected_answer = models.CharField(max_length=500, blank=True)
+    points = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["flow", "position", "id"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_scored(self) -> bool:
+        return self.points > 0 and bool(self.expected_answer.strip())
 
 
 class Chat(AtomicSaveMixin):
@@ -84,10 +91,13 @@ class Chat(AtomicSaveMixin):
         super().save(*args, **kwargs)
 
 
+ANSWER_MAX_LENGTH = 2000
+
+
 class Response(AtomicSaveMixin):
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="responses")
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="responses")
-    answer = models.TextField()
+    answer = models.TextField(max_length=ANSWER_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

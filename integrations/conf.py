@@ -43,6 +43,12 @@ class Settings:
         return str(getattr(settings, "INTEGRATIONS_FEEDBACK_MODEL", "chats.Feedback"))
 
     @property
+    def ADMIN_ACCOUNT_RESOLVER(self) -> str:
+        """Dotted path of `f(user=...) -> account or None`: whose integrations the user may manage."""
+        default = "accounts.selectors.admin_account_for_user"
+        return str(getattr(settings, "INTEGRATIONS_ADMIN_ACCOUNT_RESOLVER", default))
+
+    @property
     def QUEUE_NAME(self) -> str:
         return str(getattr(settings, "INTEGRATIONS_QUEUE", "webhooks"))
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
+from django.utils.module_loading import import_string
 
 from .conf import conf
 
@@ -51,17 +52,9 @@ def is_account_deletion(origin: Any) -> bool:
 
 
 def admin_account_for(user: AbstractBaseUser | AnonymousUser) -> Any | None:
-    """The account whose integrations this user may change, or None."""
-    if not user.is_authenticated:
-        return None
-    membership = (
-        membership_model()
-        ._default_manager.filter(user=user, role="admin")
-        .select_related("account")
-        .order_by("account_id")
-        .first()
-    )
-    return getattr(membership, "account", None)
+    """The account whose integrations this user may change, or None: the host product decides."""
+    resolve = import_string(conf.ADMIN_ACCOUNT_RESOLVER)
+    return resolve(user=user)
 
 
 def account_admin_emails(account_id: int) -> list[str]:

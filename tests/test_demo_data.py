@@ -22,8 +22,12 @@ def test_creates_an_admin_a_flow_a_chat_and_a_webhook_and_prints_the_login(db: N
     assert user.is_staff
     membership = Membership.objects.get(user=user)
     assert membership.role == Membership.Role.ADMIN
-    assert Flow.objects.get(account=membership.account).prompts.count() == 3
+    quiz, survey = Flow.objects.get(name="Capitals quiz"), Flow.objects.get(name="Welcome survey")
+    assert quiz.account == survey.account == membership.account
+    assert [p.is_scored for p in quiz.prompts.all()] == [True, True, True]
+    assert [p.is_scored for p in survey.prompts.all()] == [False, False, False]
     assert Chat.objects.get().status == Chat.Status.IN_PROGRESS
+    assert f"/c/{quiz.share_token}/?identifier=alice" in out.getvalue()
     assert Webhook.objects.get().url == "http://127.0.0.1:9000/"
 
 
@@ -32,7 +36,7 @@ def test_running_it_again_changes_only_the_password(db: None) -> None:
     secret = Webhook.objects.get().secret
     out = io.StringIO()
     call_command("demo_data", stdout=out)
-    assert (Flow.objects.count(), Chat.objects.count(), Webhook.objects.count()) == (1, 1, 1)
+    assert (Flow.objects.count(), Chat.objects.count(), Webhook.objects.count()) == (2, 1, 1)
     assert Webhook.objects.get().secret == secret
     password = out.getvalue().split("password: ")[1].split()[0]
     assert get_user_model().objects.get(username="admin").check_password(password)

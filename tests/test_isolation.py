@@ -16,11 +16,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Account, Membership
-from chats.models import Chat, Flow
+from chats.models import Chat, Feedback, Flow, Prompt, Response
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
 
 # Who may open each URL, by URL name (namespace:name). A new URL must be added here.
-PUBLIC = {"login", "logout"}
+PUBLIC = {"login", "logout", "chats:participant"}  # a share link is for anyone who has it
 SIGNED_IN = {"home"}  # any signed-in user; shows only their own account
 ACCOUNT_ADMINS = {
     "integrations:index",
@@ -31,6 +31,10 @@ ACCOUNT_ADMINS = {
     "integrations:deliveries",
     "integrations:delivery",
     "integrations:delivery_resend",
+    "chats:flow",
+    "chats:chat",
+    "chats:feedback",
+    "chats:chat_delete",
 }
 # Operators' tools, behind Django's staff check (tested at the end).
 STAFF_NAMESPACES = {"admin", "django_rq"}
@@ -54,6 +58,8 @@ def snapshot(account: Account) -> str:
         *Delivery.objects.filter(event__account=account).values_list(),
         *DeliveryAttempt.objects.filter(delivery__event__account=account).values_list(),
         *Chat.objects.filter(flow__account=account).values_list(),
+        *Response.objects.filter(chat__flow__account=account).values_list(),
+        *Feedback.objects.filter(response__chat__flow__account=account).values_list(),
     ]
     return hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()
 
@@ -68,17 +74,33 @@ def theirs(django_user_model: Any) -> dict[str, Any]:
     flow = Flow.objects.create(account=account, name="Rival flow")
     Chat.objects.create(flow=flow, identifier="rival-participant", status=Chat.Status.COMPLETED)
     delivery = Delivery.objects.get(webhook=webhook)
+    chat = Chat.objects.get(flow=flow)
+    prompt = Prompt.objects.create(flow=flow, name="q", text="?", position=0)
+    response = Response.objects.create(chat=chat, prompt=prompt, answer="rival-answer")
     from django.utils import timezone
 
     DeliveryAttempt.objects.create(
         delivery=delivery, attempted_at=timezone.now(), succeeded=False, status_code=500, duration_ms=3
     )
-    return {"account": account, "webhook": webhook, "delivery": delivery}
+    return {
+        "account": account,
+        "webhook": webhook,
+        "delivery": delivery,
+        "flow": flow,
+        "chat": chat,
+        "response": response,
+    }
 
 
 def fill(name: str, pattern: URLPattern, theirs: dict[str, Any]) -> str:
     """The URL, with every id in it taken from the other account."""
-    ids = {"delivery_id": theirs["delivery"].pk}
+    ids = {
+        "delivery_id": theirs["delivery"].pk,
+        "flow_id": theirs["flow"].pk,
+        "chat_id": theirs["chat"].pk,
+        "response_id": theirs["response"].pk,
+        "token": theirs["flow"].share_token,
+    }
     kwargs = {}
     for key in pattern.pattern.converters:
         assert key in ids, f"teach the isolation test which object fills <{key}> of {name}"
@@ -130,13 +152,14 @@ def test_an_admin_of_another_account_gets_404s_and_changes_nothing(
             assert theirs["webhook"].secret not in page, (name, method)
             assert theirs["delivery"].event.webhook_id not in page, (name, method)
             assert "rival-participant" not in page, (name, method)
+            assert "rival-answer" not in page, (name, method)
             if pattern_has_ids(url, theirs):
                 assert response.status_code in {404, 405}, (name, method, response.status_code)
     assert snapshot(theirs["account"]) == before
 
 
 def pattern_has_ids(url: str, theirs: dict[str, Any]) -> bool:
-    return f"/{theirs['delivery'].pk}/" in url
+    return any(f"/{theirs[key].pk}/" in url for key in ("delivery", "flow", "chat", "response"))
 
 
 @pytest.mark.parametrize("role", ["member", "no account"])
@@ -168,8 +191,9 @@ def test_operator_tools_need_staff(client: Client, admin_user: Any) -> None:
 
 def test_every_form_action_needs_a_csrf_token(admin_user: Any, account: Account, flow: Flow) -> None:
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9/mine")
-    Chat.objects.create(flow=flow, identifier="own", status=Chat.Status.COMPLETED)
-    own = {"delivery": Delivery.objects.get(webhook=webhook)}
+    chat = Chat.objects.create(flow=flow, identifier="own", status=Chat.Status.COMPLETED)
+    response = Response.objects.create(chat=chat, prompt=flow.prompts.first(), answer="mine")
+    own = {"delivery": Delivery.objects.get(webhook=webhook), "flow": flow, "chat": chat, "response": response}
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)
     before = snapshot(account)

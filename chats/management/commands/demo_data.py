@@ -8,16 +8,25 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.urls import reverse
 
 from accounts.models import Account, Membership
 from chats.models import Chat, Flow, Prompt
 from integrations.webhooks import webhook_for_account, webhook_save_url
 
-DEMO_PROMPTS = [
-    ("name", "Hi! What should we call you?"),
-    ("favourite_colour", "What is your favourite colour?"),
-    ("feedback", "Anything else you would like to tell us?"),
-]
+# (name, text, expected answer, points): a scored quiz and an unscored survey.
+DEMO_FLOWS = {
+    "Capitals quiz": [
+        ("france", "What is the capital of France?", "Paris", 1),
+        ("japan", "And the capital of Japan?", "Tokyo", 1),
+        ("australia", "Last one: the capital of Australia?", "Canberra", 2),
+    ],
+    "Welcome survey": [
+        ("name", "Hi! What should we call you?", "", 0),
+        ("favourite_colour", "What is your favourite colour?", "", 0),
+        ("feedback", "Anything else you would like to tell us?", "", 0),
+    ],
+}
 
 
 class Command(BaseCommand):
@@ -26,6 +35,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--webhook-url", default="http://127.0.0.1:9000/")
         parser.add_argument("--password", help="Admin password (default: a new random one each run).")
+        parser.add_argument("--site", default="http://127.0.0.1:8000", help="Where the web server answers.")
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
@@ -37,10 +47,16 @@ class Command(BaseCommand):
         user.save()
         Membership.objects.update_or_create(account=account, user=user, defaults={"role": Membership.Role.ADMIN})
 
-        flow, created = Flow.objects.get_or_create(account=account, name="Welcome survey")
-        if created:
-            for position, (name, text) in enumerate(DEMO_PROMPTS):
-                Prompt.objects.create(flow=flow, name=name, text=text, position=position)
+        share_links = []
+        for flow_name, prompts in DEMO_FLOWS.items():
+            flow, created = Flow.objects.get_or_create(account=account, name=flow_name)
+            if created:
+                for position, (name, text, expected, points) in enumerate(prompts):
+                    Prompt.objects.create(
+                        flow=flow, name=name, text=text, position=position, expected_answer=expected, points=points
+                    )
+            link = options["site"] + reverse("chats:participant", args=[flow.share_token])
+            share_links.append(f"{flow_name}: {link}")
         Chat.objects.get_or_create(flow=flow, identifier="demo-participant")
 
         if webhook_for_account(account=account) is None:
@@ -49,10 +65,12 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "\nDemo data ready.\n"
-                "  Open http://127.0.0.1:8000/ and log in as\n"
+                f"  Open {options['site']}/ and log in as\n"
                 f"    username: {user.get_username()}\n"
                 f"    password: {password}\n"
                 f"  Webhook of '{account.name}': {options['webhook_url']} (printed by webhooks_listen)\n"
-                "  Complete the chat 'demo-participant' in Django admin (/admin/chats/chat/) to send 'completed'.\n"
+                "  Complete a chat through a share link (any identifier), then watch `listen` print 'completed':\n"
+                + "\n".join(f"    {link}?identifier=alice" for link in share_links)
+                + "\n"
             )
         )

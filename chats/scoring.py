@@ -1,0 +1,30 @@
+"""A chat's score: pure arithmetic over prompts and answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+
+class ScoredPrompt(Protocol):
+    expected_answer: str
+    points: int
+
+    @property
+    def is_scored(self) -> bool: ...
+
+
+def normalise(answer: str) -> str:
+    """Case- and whitespace-insensitive form of an answer: "  New   York " == "new york"."""
+    return " ".join(answer.split()).casefold()
+
+
+def chat_score(answers: Iterable[tuple[ScoredPrompt, str]], prompts: Iterable[ScoredPrompt]) -> int | None:
+    """Points of the correct answers, or None when no prompt of the flow is scored."""
+    if not any(prompt.is_scored for prompt in prompts):
+        return None
+    return sum(
+        prompt.points
+        for prompt, answer in answers
+        if prompt.is_scored and normalise(answer) == normalise(prompt.expected_answer)
+    )

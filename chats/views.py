@@ -1,0 +1,143 @@
+"""The admin panel (flow pages, chat histories) and the participant's chat through a share link."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.selectors import admin_account_for_user
+
+from . import selectors, services
+from .forms import AnswerForm, FeedbackForm
+from .models import Chat, Response
+
+CHATS_PER_PAGE = 25
+IDENTIFIER_MAX_LENGTH = 200
+
+
+def _admin_account(request: HttpRequest) -> Any:
+    account = admin_account_for_user(user=request.user)
+    if account is None:
+        raise Http404("No account to manage.")
+    return account
+
+
+def _chat(request: HttpRequest, chat_id: int) -> Chat:
+    chat = selectors.chat_for_account(account=_admin_account(request), chat_id=chat_id)
+    if chat is None:
+        raise Http404("No such chat.")
+    return chat
+
+
+@login_required
+@require_http_methods(["GET"])
+def flow_page(request: HttpRequest, flow_id: int) -> HttpResponse:
+    flow = selectors.flow_for_account(account=_admin_account(request), flow_id=flow_id)
+    if flow is None:
+        raise Http404("No such flow.")
+    status = request.GET.get("status", "")
+    if status not in {"", *Chat.Status.values}:
+        status = ""
+    page = Paginator(selectors.chats_for_flow(flow=flow, status=status), CHATS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    share_link = request.build_absolute_uri(reverse("chats:participant", args=[flow.share_token]))
+    return render(
+        request,
+        "chats/flow.html",
+        {"flow": flow, "page": page, "status": status, "statuses": Chat.Status.choices, "share_link": share_link},
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def chat_history(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = _chat(request, chat_id)
+    conversation = [
+        (prompt, response, FeedbackForm(initial={"text": _feedback_text(response)}, prefix=f"r{response.pk}"))
+        if response
+        else (prompt, None, None)
+        for prompt, response in selectors.chat_conversation(chat=chat)
+    ]
+    return render(request, "chats/chat_history.html", {"chat": chat, "conversation": conversation})
+
+
+def _feedback_text(response: Response) -> str:
+    feedback = getattr(response, "feedback", None)
+    return feedback.text if feedback is not None else ""
+
+
+@login_required
+@require_POST
+def feedback_save_view(request: HttpRequest, chat_id: int, response_id: int) -> HttpResponse:
+    chat = _chat(request, chat_id)
+    response = Response.objects.filter(pk=response_id, chat=chat).first()
+    if response is None:
+        raise Http404("No such response.")
+    form = FeedbackForm(request.POST, prefix=f"r{response.pk}")
+    if form.is_valid():
+        services.feedback_save(response=response, text=form.cleaned_data["text"])
+        messages.success(request, "Feedback saved." if form.cleaned_data["text"] else "Feedback cleared.")
+    else:
+        messages.error(request, " ".join(form.errors["text"]))
+    return redirect(f"{reverse('chats:chat', args=[chat.pk])}#response-{response.pk}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def chat_delete_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = _chat(request, chat_id)
+    if request.method == "POST":
+        flow_id = chat.flow_id
+        services.chat_delete(chat=chat)
+        messages.success(request, f"Chat “{chat.identifier}” deleted.")
+        return redirect("chats:flow", flow_id=flow_id)
+    return render(request, "chats/chat_delete.html", {"chat": chat})
+
+
+@require_http_methods(["GET", "POST"])
+def participant_chat(request: HttpRequest, token: str) -> HttpResponse:
+    """The chat a participant completes through the flow's share link; no login."""
+    flow = selectors.flow_by_share_token(token=token)
+    if flow is None:
+        raise Http404("This link does not lead to a chat.")
+    identifier = request.GET.get("identifier", "").strip()
+    if not identifier or len(identifier) > IDENTIFIER_MAX_LENGTH:
+        problem = "is missing" if not identifier else f"is longer than {IDENTIFIER_MAX_LENGTH} characters"
+        return render(request, "chats/participant.html", {"flow": flow, "problem": problem}, status=400)
+    chat = services.chat_start(flow=flow, identifier=identifier)
+    form = AnswerForm(request.POST or None)
+    if request.method == "POST":
+        if chat.status == Chat.Status.COMPLETED:
+            return redirect(request.get_full_path())
+        if form.is_valid():
+            prompt = flow.prompts.filter(pk=form.cleaned_data["prompt"]).first()
+            if prompt is not None:
+                # Completed meanwhile (another tab)? Then the end screen follows.
+                with contextlib.suppress(services.ChatClosed):
+                    services.chat_answer(chat=chat, prompt=prompt, answer=form.cleaned_data["answer"])
+            return redirect(request.get_full_path())  # answered (or already was): show the next prompt
+    chat.refresh_from_db()
+    next_prompt = services.chat_next_prompt(chat=chat) if chat.status != Chat.Status.COMPLETED else None
+    if next_prompt is not None and not form.is_bound:
+        form = AnswerForm(initial={"prompt": next_prompt.pk})
+    return render(
+        request,
+        "chats/participant.html",
+        {
+            "flow": flow,
+            "chat": chat,
+            "conversation": [(p, r) for p, r in selectors.chat_conversation(chat=chat) if r is not None],
+            "next_prompt": next_prompt,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
