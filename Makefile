@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Development settings for `make run`: debug pages, and webhooks allowed to reach this machine.
 RUN_ENV := DEBUG=1 INTEGRATIONS_ALLOW_PRIVATE_URLS=1 PYTHONUNBUFFERED=1 PATH="$(BIN):$$PATH"
 
-.PHONY: run test setup system-packages lint migrate demo clean
+.PHONY: run test setup system-packages lint screenshots clean
 
 run: setup
 	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
@@ -27,6 +27,10 @@ lint: setup
 	DJANGO_SETTINGS_MODULE=dialogform_hooks.settings_production \
 	  SECRET_KEY="ci-only-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" ALLOWED_HOSTS=hooks.example.com \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# The pictures of docs/screenshots/, taken by the browser tests in Chromium.
+screenshots: setup
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/browser
 
 setup: system-packages $(VENV)/.installed
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -37,3 +39,16 @@ def page(browser: Browser) -> Iterator[Page]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def screenshot(page: Page) -> Callable[[str], None]:
+    """Saves a screenshot into $SCREENSHOTS_DIR (`make screenshots` writes docs/screenshots/); else nothing."""
+
+    def take(name: str) -> None:
+        directory = os.environ.get("SCREENSHOTS_DIR")
+        if directory:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)
+
+    return take

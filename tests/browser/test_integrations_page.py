@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -17,7 +18,7 @@ def log_in(page: Page, live_server: Any) -> None:
 
 
 def test_admin_sets_the_webhook_url_through_the_avatar_menu(
-    page: Page, live_server: Any, admin_user: Any, account: Any
+    page: Page, live_server: Any, admin_user: Any, account: Any, screenshot: Callable[[str], None]
 ) -> None:
     log_in(page, live_server)
     page.get_by_label("Account menu").click()
@@ -38,3 +39,4 @@ def test_admin_sets_the_webhook_url_through_the_avatar_menu(
     assert webhook.url == "http://127.0.0.1:9000/hooks"
     expect(page.locator("#webhook-secret")).to_have_text(webhook.secret)
     expect(page.get_by_label("Webhook URL")).to_have_value("http://127.0.0.1:9000/hooks")
+    screenshot("integrations-webhook")
