@@ -60,7 +60,8 @@ def test_a_receiver_trickling_its_headers_is_cut_off_at_the_deadline(raw_receive
     url = raw_receiver(trickle(b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000, every=0.05))
     started = time.monotonic()
     result = post(url)
-    assert time.monotonic() - started < 2.0
+    # Unbounded, this answer would take 50 s; the margin over the 1 s deadline is for a busy machine.
+    assert time.monotonic() - started < 4.0
     assert result.status_code is None
     assert result.error.startswith("Timed out")
 
@@ -75,7 +76,7 @@ def test_a_receiver_trickling_its_body_is_cut_off_at_the_deadline(raw_receiver: 
 
     started = time.monotonic()
     result = post(raw_receiver(handle))
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0  # unbounded: 50 s
     assert result.error.startswith("Timed out")
 
 
@@ -83,11 +84,11 @@ def test_at_most_64_kib_of_an_answer_is_read(raw_receiver: Any) -> None:
     def handle(connection: socket.socket) -> None:
         connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n")
         connection.sendall(b"y" * 200_000)
-        time.sleep(2)
+        time.sleep(10)
 
     started = time.monotonic()
     result = post(raw_receiver(handle))
-    assert time.monotonic() - started < 1.5  # it did not wait for the rest
+    assert time.monotonic() - started < 5  # it did not wait for the rest (10 s away)
     assert result.status_code == 200
     assert len(result.body) == 64 * 1024
 
