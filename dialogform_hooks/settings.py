@@ -133,6 +133,8 @@ LOGOUT_REDIRECT_URL = "login"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "integrations.error_reports.SecretsHidingFilter"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "DialogForm <notifications@dialogform.invalid>")
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
