@@ -148,6 +148,10 @@ def main() -> None:
         committed = time.time()
         receiver.wait_for(identifiers, timeout=600)
         burst_seconds = max(receiver.arrivals[i] for i in identifiers) - committed
+        deadline = time.time() + 60
+        while Delivery.objects.exclude(status=Delivery.Status.SUCCEEDED).exists() and time.time() < deadline:
+            time.sleep(0.01)  # the last successes are written a moment after they arrive
+        recorded_seconds = time.time() - committed
         pending = Delivery.objects.exclude(status=Delivery.Status.SUCCEEDED).count()
 
         latencies.sort()
@@ -158,7 +162,8 @@ def main() -> None:
         )
         print(f"burst: {args.burst} events in one transaction, delivered in {burst_seconds:.2f} s")
         print(f"  delivery rate {args.burst / burst_seconds:.0f}/s; raw kept-alive POST rate {raw_rate:.0f}/s")
-        print(f"  ratio {args.burst / burst_seconds / raw_rate:.2f}; deliveries not succeeded: {pending}")
+        print(f"  ratio {args.burst / burst_seconds / raw_rate:.2f}; all recorded as succeeded after {recorded_seconds:.2f} s")
+        print(f"  deliveries not succeeded: {pending}")
     finally:
         if worker is not None:
             worker.terminate()

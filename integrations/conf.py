@@ -88,6 +88,16 @@ class Settings:
         return int(getattr(settings, "INTEGRATIONS_BATCH_SIZE", 50))
 
     @property
+    def LEDGER_SIZE(self) -> int:
+        """Successful attempts written together (fewer writes; after a crash, at most this many are re-sent)."""
+        return int(getattr(settings, "INTEGRATIONS_LEDGER_SIZE", 20))
+
+    @property
+    def LEDGER_SECONDS(self) -> float:
+        """A success waits at most this long to be written."""
+        return float(getattr(settings, "INTEGRATIONS_LEDGER_SECONDS", 0.25))
+
+    @property
     def JOB_MAX_DELIVERIES(self) -> int:
         return int(getattr(settings, "INTEGRATIONS_JOB_MAX_DELIVERIES", 500))
 

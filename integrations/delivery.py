@@ -63,8 +63,63 @@ def deliveries_release(*, deliveries: list[Delivery]) -> None:
     ).update(claimed_until=None, claim_token=None)
 
 
-def delivery_attempt(*, delivery: Delivery, webhook: Webhook) -> DeliveryAttempt:
-    """One signed POST of a claimed delivery, recorded with the delivery's next state and the webhook's health."""
+class SuccessLedger:
+    """Successful attempts of one job, written together: one bulk insert and one UPDATE a few at a time.
+
+    A failure is written at once (after the successes before it, so the webhook's health sees
+    them in order). A worker that dies before a write leaves those deliveries claimed; they are
+    sent again when the claim expires, with the same webhook-id: at least once, as promised.
+    """
+
+    def __init__(self, webhook: Webhook) -> None:
+        self.webhook = webhook
+        self.entries: list[tuple[Delivery, DeliveryAttempt]] = []
+        self.first_at = 0.0
+
+    def add(self, delivery: Delivery, attempt: DeliveryAttempt) -> None:
+        if not self.entries:
+            self.first_at = time.monotonic()
+        self.entries.append((delivery, attempt))
+        recovering = self.webhook.consecutive_failures or self.webhook.breaker_open_until is not None
+        if (
+            recovering  # the first success after failures closes the breaker now, not later
+            or len(self.entries) >= conf.LEDGER_SIZE
+            or time.monotonic() - self.first_at >= conf.LEDGER_SECONDS
+        ):
+            self.write()
+
+    def write(self) -> None:
+        if not self.entries:
+            return
+        entries, self.entries = self.entries, []
+        ids = [delivery.pk for delivery, _ in entries]
+        with transaction.atomic():
+            updated = 0
+            for token in {delivery.claim_token for delivery, _ in entries}:
+                # Only while the claim is ours: a worker whose lease ran out must not overwrite a newer state.
+                updated += Delivery.objects.filter(id__in=ids, claim_token=token).update(
+                    status=Delivery.Status.SUCCEEDED,
+                    next_attempt_at=None,
+                    attempt_count=F("attempt_count") + 1,
+                    last_attempt_at=max(attempt.attempted_at for _, attempt in entries),
+                    claimed_until=None,
+                    claim_token=None,
+                )
+            # The attempts happened either way; they have nowhere to go only if their delivery was pruned.
+            existing = (
+                set(ids)
+                if updated == len(ids)
+                else set(Delivery.objects.filter(id__in=ids).values_list("id", flat=True))
+            )
+            DeliveryAttempt.objects.bulk_create([attempt for delivery, attempt in entries if delivery.pk in existing])
+            webhook_record_success(webhook=self.webhook)
+
+
+def delivery_attempt(*, delivery: Delivery, webhook: Webhook, ledger: SuccessLedger | None = None) -> DeliveryAttempt:
+    """One signed POST of a claimed delivery, recorded with the delivery's next state and the webhook's health.
+
+    With a ledger, a success is written with the ledger's next batch; a failure is always written at once.
+    """
     event = delivery.event
     timestamp = int(time.time())
     attempted_at = timezone.now()
@@ -113,16 +168,21 @@ def delivery_attempt(*, delivery: Delivery, webhook: Webhook) -> DeliveryAttempt
         response_body=stored_body,
         error=error,
     )
-    with transaction.atomic():
-        # Only while the claim is ours: a worker whose lease ran out must not overwrite a newer state.
-        updated = Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token).update(**changes)
-        # The attempt happened either way; it has nowhere to go only if the delivery was pruned meanwhile.
-        if updated or Delivery.objects.filter(pk=delivery.pk).exists():
-            attempt.save()
-        if succeeded:
-            webhook_record_success(webhook=webhook)
-        else:
-            webhook_record_failure(webhook=webhook, at=attempted_at, gone=result.status_code == 410)
+    if succeeded and ledger is not None:
+        ledger.add(delivery, attempt)
+    else:
+        if ledger is not None:
+            ledger.write()  # the successes before this failure first, for the health counters
+        with transaction.atomic():
+            # Only while the claim is ours: a worker whose lease ran out must not overwrite a newer state.
+            updated = Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token).update(**changes)
+            # The attempt happened either way; it has nowhere to go only if the delivery was pruned meanwhile.
+            if updated or Delivery.objects.filter(pk=delivery.pk).exists():
+                attempt.save()
+            if succeeded:
+                webhook_record_success(webhook=webhook)
+            else:
+                webhook_record_failure(webhook=webhook, at=attempted_at, gone=result.status_code == 410)
     log = logger.info if succeeded else logger.warning
     log(
         "webhook %s delivery %s attempt %s: %s in %s ms",
@@ -164,7 +224,11 @@ def webhook_deliver_due(*, webhook_id: int) -> DrainResult:
         return outcome
     try:
         webhook = Webhook.objects.get(pk=webhook_id)
-        _drain(webhook, outcome)
+        ledger = SuccessLedger(webhook)
+        try:
+            _drain(webhook, outcome, ledger)
+        finally:
+            ledger.write()
     finally:
         _sending_release(webhook_id, until)
     state = Webhook.objects.filter(pk=webhook_id).values("is_active", "breaker_open_until").first()
@@ -186,7 +250,7 @@ def webhook_deliver_due(*, webhook_id: int) -> DrainResult:
     return outcome
 
 
-def _drain(webhook: Webhook, outcome: DrainResult) -> None:
+def _drain(webhook: Webhook, outcome: DrainResult, ledger: SuccessLedger) -> None:
     if webhook.breaker_open_until is not None and webhook.breaker_open_until > timezone.now():
         return  # cooling down: nothing is attempted until it passes
     # After a cool-down, one probe decides whether the endpoint is back.
@@ -203,10 +267,11 @@ def _drain(webhook: Webhook, outcome: DrainResult) -> None:
                 deliveries_release(deliveries=batch[index:])
                 outcome.more_due = out_of_time
                 return
-            attempt = delivery_attempt(delivery=delivery, webhook=webhook)
+            attempt = delivery_attempt(delivery=delivery, webhook=webhook, ledger=ledger)
             outcome.sent += 1
             outcome.succeeded += attempt.succeeded
             probing = False
+        ledger.write()  # before claiming more: a lone delivery is recorded as soon as it is sent
         if webhook.breaker_open_until is not None or not webhook.is_active:
             return
     outcome.more_due = True

@@ -459,3 +459,30 @@ def test_retry_after_is_honoured_on_429_and_503_within_the_schedule(
     delivery = Delivery.objects.get()
     assert delivery.next_attempt_at is not None
     assert delivery.next_attempt_at.timestamp() == pytest.approx(before + expected_delay, abs=3)
+
+
+def test_successes_written_together_keep_their_order_with_failures(
+    flow: Flow, account: Account, httpserver: Any, settings: Any
+) -> None:
+    from integrations.jobs import deliver_webhook
+
+    settings.INTEGRATIONS_LEDGER_SIZE = 20  # successes wait to be written in one go...
+    answers = iter([200, 200, 500])
+
+    def answer(request: Request) -> Response:
+        return Response("x", status=next(answers))
+
+    httpserver.expect_request("/mixed", method="POST").respond_with_handler(answer)
+    webhook = Webhook.objects.create(account=account, url=httpserver.url_for("/mixed"))
+    with transaction.atomic():
+        for number in range(3):
+            Chat.objects.create(flow=flow, identifier=f"m{number}", status=Chat.Status.COMPLETED)
+    assert deliver_webhook(webhook.pk) == 3
+    statuses = list(Delivery.objects.order_by("id").values_list("status", "attempt_count"))
+    assert statuses == [("succeeded", 1), ("succeeded", 1), ("pending", 1)]
+    assert DeliveryAttempt.objects.count() == 3
+    assert Delivery.objects.filter(claim_token__isnull=False).count() == 0
+    webhook.refresh_from_db()
+    # ...but the failure came after them, so the endpoint is failing now, not healthy.
+    assert webhook.consecutive_failures == 1
+    assert webhook.failing_since is not None
