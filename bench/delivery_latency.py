@@ -162,7 +162,8 @@ def main() -> None:
         )
         print(f"burst: {args.burst} events in one transaction, delivered in {burst_seconds:.2f} s")
         print(f"  delivery rate {args.burst / burst_seconds:.0f}/s; raw kept-alive POST rate {raw_rate:.0f}/s")
-        print(f"  ratio {args.burst / burst_seconds / raw_rate:.2f}; all recorded as succeeded after {recorded_seconds:.2f} s")
+        ratio = args.burst / burst_seconds / raw_rate
+        print(f"  ratio {ratio:.2f}; all recorded as succeeded after {recorded_seconds:.2f} s")
         print(f"  deliveries not succeeded: {pending}")
     finally:
         if worker is not None:
