@@ -6,11 +6,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .selectors import account_for_user
+from .selectors import membership_for_request
 
 
 def current_account(request: HttpRequest) -> dict[str, Any]:
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if getattr(request, "user", None) is None:
         return {"current_account": None}
-    return {"current_account": account_for_user(user=user)}
+    membership = membership_for_request(request)
+    return {"current_account": membership.account if membership else None}

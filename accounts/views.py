@@ -8,12 +8,12 @@ from django.shortcuts import render
 
 from chats.selectors import flows_for_account
 
-from .selectors import account_for_user, admin_account_for_user
+from .selectors import admin_account, membership_for_request
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    account = account_for_user(user=request.user)
-    flows = flows_for_account(account=account) if account else []
-    is_admin = account is not None and admin_account_for_user(user=request.user) == account
+    membership = membership_for_request(request)
+    flows = flows_for_account(account=membership.account) if membership else []
+    is_admin = admin_account(membership) is not None
     return render(request, "home.html", {"flows": flows, "is_admin": is_admin})

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.selectors import admin_account_for_user
+from accounts.selectors import admin_account, membership_for_request
 
 from . import selectors, services
 from .forms import AnswerForm, FeedbackForm
@@ -24,7 +24,7 @@ IDENTIFIER_MAX_LENGTH = 200
 
 
 def _admin_account(request: HttpRequest) -> Any:
-    account = admin_account_for_user(user=request.user)
+    account = admin_account(membership_for_request(request))
     if account is None:
         raise Http404("No account to manage.")
     return account
@@ -125,8 +125,11 @@ def participant_chat(request: HttpRequest, token: str) -> HttpResponse:
                 with contextlib.suppress(services.ChatClosed):
                     services.chat_answer(chat=chat, prompt=prompt, answer=form.cleaned_data["answer"])
             return redirect(request.get_full_path())  # answered (or already was): show the next prompt
-    chat.refresh_from_db()
-    next_prompt = services.chat_next_prompt(chat=chat) if chat.status != Chat.Status.COMPLETED else None
+    conversation = selectors.chat_conversation(chat=chat)
+    # The first prompt without an answer is the one to ask (none once the chat is completed).
+    next_prompt = next((prompt for prompt, response in conversation if response is None), None)
+    if chat.status == Chat.Status.COMPLETED:
+        next_prompt = None
     if next_prompt is not None and not form.is_bound:
         form = AnswerForm(initial={"prompt": next_prompt.pk})
     return render(
@@ -135,7 +138,7 @@ def participant_chat(request: HttpRequest, token: str) -> HttpResponse:
         {
             "flow": flow,
             "chat": chat,
-            "conversation": [(p, r) for p, r in selectors.chat_conversation(chat=chat) if r is not None],
+            "conversation": [(prompt, response) for prompt, response in conversation if response is not None],
             "next_prompt": next_prompt,
             "form": form,
         },

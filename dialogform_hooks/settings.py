@@ -94,7 +94,10 @@ WSGI_APPLICATION = "dialogform_hooks.wsgi.application"
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        # Kept open between requests and jobs (a worker reconnecting for every job is slow on
+        # PostgreSQL), and checked before reuse so a dropped connection is replaced, not used.
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -211,8 +211,12 @@ def _sending_release(webhook_id: int, until: datetime) -> None:
     Webhook.objects.filter(pk=webhook_id, sending_until=until).update(sending_until=None)
 
 
-def webhook_has_due(*, webhook_id: int) -> bool:
-    return Delivery.objects.filter(_claimable(timezone.now()), webhook_id=webhook_id).exists()
+def webhook_next_due(*, webhook_id: int, now: datetime) -> datetime | None:
+    """When the webhook's next unclaimed pending delivery is due (in the past when one is due now)."""
+    unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    pending = Delivery.objects.filter(unclaimed, webhook_id=webhook_id, status=Delivery.Status.PENDING)
+    next_due: datetime | None = pending.aggregate(at=Min("next_attempt_at"))["at"]
+    return next_due
 
 
 def webhook_deliver_due(*, webhook_id: int) -> DrainResult:
@@ -234,19 +238,18 @@ def webhook_deliver_due(*, webhook_id: int) -> DrainResult:
     state = Webhook.objects.filter(pk=webhook_id).values("is_active", "breaker_open_until").first()
     if state is None or not state["is_active"]:
         return outcome
+    now = timezone.now()
     breaker_open_until = state["breaker_open_until"]
-    if breaker_open_until is not None and breaker_open_until > timezone.now():
+    if breaker_open_until is not None and breaker_open_until > now:
         webhook_wake_at(webhook_id=webhook_id, when=breaker_open_until)
-    elif outcome.more_due or webhook_has_due(webhook_id=webhook_id):
+        return outcome
+    next_due = webhook_next_due(webhook_id=webhook_id, now=now)
+    if outcome.more_due or (next_due is not None and next_due <= now):
         # A fresh job, behind other webhooks' jobs in the queue, so one busy webhook cannot hog a worker;
         # also catches deliveries committed while this job held the sender's place.
         webhook_wake(webhook_id=webhook_id)
-    else:
-        next_due = Delivery.objects.filter(
-            webhook_id=webhook_id, status=Delivery.Status.PENDING, next_attempt_at__gt=timezone.now()
-        ).aggregate(at=Min("next_attempt_at"))["at"]
-        if next_due is not None:
-            webhook_wake_at(webhook_id=webhook_id, when=next_due)
+    elif next_due is not None:
+        webhook_wake_at(webhook_id=webhook_id, when=next_due)
     return outcome
 
 
@@ -272,6 +275,6 @@ def _drain(webhook: Webhook, outcome: DrainResult, ledger: SuccessLedger) -> Non
             outcome.succeeded += attempt.succeeded
             probing = False
         ledger.write()  # before claiming more: a lone delivery is recorded as soon as it is sent
-        if webhook.breaker_open_until is not None or not webhook.is_active:
-            return
+        if webhook.breaker_open_until is not None or not webhook.is_active or len(batch) < limit:
+            return  # a short batch was all that was due; what came since, the caller's check finds
     outcome.more_due = True

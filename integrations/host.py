@@ -29,7 +29,12 @@ def membership_model() -> type[models.Model]:
 
 
 def chat_account_id(chat: Any) -> int:
-    return int(type(chat.flow).objects.filter(pk=chat.flow_id).values_list("account_id", flat=True).get())
+    flow_field = type(chat)._meta.get_field("flow")
+    if flow_field.is_cached(chat):  # a chat loaded with its flow (as the chat page does) needs no query
+        return int(chat.flow.account_id)
+    return int(
+        flow_field.related_model._default_manager.filter(pk=chat.flow_id).values_list("account_id", flat=True).get()
+    )
 
 
 def feedback_context(feedback: Any) -> tuple[int, Any, str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -57,26 +58,20 @@ def log_prune(*, max_batches: int = 10) -> tuple[int, int]:
     An event with a delivery still pending is kept whatever its age.
     """
     cutoff = timezone.now() - timedelta(days=conf.RETENTION_DAYS)
-    events = attempts = 0
+    old_events = Event.objects.filter(created_at__lt=cutoff).exclude(deliveries__status=Delivery.Status.PENDING)
+    old_attempts = DeliveryAttempt.objects.filter(attempted_at__lt=cutoff)
+    return _delete_in_batches(old_events, max_batches), _delete_in_batches(old_attempts, max_batches)
+
+
+def _delete_in_batches(rows: QuerySet[Any], max_batches: int) -> int:
+    deleted = 0
     for _ in range(max_batches):
-        ids = list(
-            Event.objects.filter(created_at__lt=cutoff)
-            .exclude(deliveries__status=Delivery.Status.PENDING)
-            .values_list("id", flat=True)[: conf.PRUNE_BATCH]
-        )
+        ids = list(rows.values_list("id", flat=True)[: conf.PRUNE_BATCH])
         if not ids:
             break
-        Event.objects.filter(id__in=ids).delete()
-        events += len(ids)
-    for _ in range(max_batches):
-        attempt_ids = list(
-            DeliveryAttempt.objects.filter(attempted_at__lt=cutoff).values_list("id", flat=True)[: conf.PRUNE_BATCH]
-        )
-        if not attempt_ids:
-            break
-        DeliveryAttempt.objects.filter(id__in=attempt_ids).delete()
-        attempts += len(attempt_ids)
-    return events, attempts
+        rows.model._default_manager.filter(id__in=ids).delete()
+        deleted += len(ids)
+    return deleted
 
 
 def sweep(*, prune: bool = True) -> SweepResult:
