@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from accounts.validators import validate_multiline
+
 from .models import ANSWER_MAX_LENGTH
 
 FEEDBACK_MAX_LENGTH = 5000
@@ -13,6 +15,7 @@ class AnswerForm(forms.Form):
     prompt = forms.IntegerField(widget=forms.HiddenInput)
     answer = forms.CharField(
         max_length=ANSWER_MAX_LENGTH,
+        validators=[validate_multiline],
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Type your answer", "autofocus": True}),
         error_messages={"required": "Type an answer before sending."},
     )
@@ -22,6 +25,7 @@ class FeedbackForm(forms.Form):
     text = forms.CharField(
         label="Feedback",
         max_length=FEEDBACK_MAX_LENGTH,
+        validators=[validate_multiline],
         required=False,  # empty clears the feedback
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Feedback on this answer (leave empty to clear)"}),
     )

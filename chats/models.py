@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.validators import validate_multiline, validate_single_line
 
 
 class AtomicSaveMixin(models.Model):
@@ -33,7 +34,7 @@ def new_share_token() -> str:
 
 class Flow(AtomicSaveMixin):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="flows")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_single_line])
     share_token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -46,11 +47,11 @@ class Flow(AtomicSaveMixin):
 
 class Prompt(AtomicSaveMixin):
     flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="prompts")
-    name = models.CharField(max_length=200)
-    text = models.TextField()
+    name = models.CharField(max_length=200, validators=[validate_single_line])
+    text = models.TextField(validators=[validate_multiline])
     position = models.PositiveIntegerField(default=0)
     # A scored prompt: an answer equal to `expected_answer` (ignoring case and spacing) earns `points`.
-    expected_answer = models.CharField(max_length=500, blank=True)
+    expected_answer = models.CharField(max_length=500, blank=True, validators=[validate_single_line])
     points = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -70,7 +71,7 @@ class Chat(AtomicSaveMixin):
         COMPLETED = "completed", "Completed"
 
     flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="chats")
-    identifier = models.CharField(max_length=200)
+    identifier = models.CharField(max_length=200, validators=[validate_single_line])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_PROGRESS)
     score = models.IntegerField(null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
@@ -97,7 +98,7 @@ ANSWER_MAX_LENGTH = 2000
 class Response(AtomicSaveMixin):
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="responses")
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="responses")
-    answer = models.TextField(max_length=ANSWER_MAX_LENGTH)
+    answer = models.TextField(max_length=ANSWER_MAX_LENGTH, validators=[validate_multiline])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -110,7 +111,7 @@ class Response(AtomicSaveMixin):
 
 class Feedback(AtomicSaveMixin):
     response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="feedback")
-    text = models.TextField(blank=True)
+    text = models.TextField(blank=True, validators=[validate_multiline])
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import admin_account, membership_for_request
+from accounts.validators import validate_single_line
 
 from . import selectors, services
 from .forms import AnswerForm, FeedbackForm
@@ -103,6 +105,19 @@ def chat_delete_view(request: HttpRequest, chat_id: int) -> HttpResponse:
     return render(request, "chats/chat_delete.html", {"chat": chat})
 
 
+def _identifier_problem(identifier: str) -> str:
+    """What is wrong with the share link's identifier, in words that finish "The identifier …"; "" when nothing."""
+    if not identifier:
+        return "is missing"
+    if len(identifier) > IDENTIFIER_MAX_LENGTH:
+        return f"is longer than {IDENTIFIER_MAX_LENGTH} characters"
+    try:
+        validate_single_line(identifier)
+    except ValidationError as error:
+        return f"cannot be used: {error.messages[0]}"
+    return ""
+
+
 @require_http_methods(["GET", "POST"])
 def participant_chat(request: HttpRequest, token: str) -> HttpResponse:
     """The chat a participant completes through the flow's share link; no login."""
@@ -110,8 +125,8 @@ def participant_chat(request: HttpRequest, token: str) -> HttpResponse:
     if flow is None:
         raise Http404("This link does not lead to a chat.")
     identifier = request.GET.get("identifier", "").strip()
-    if not identifier or len(identifier) > IDENTIFIER_MAX_LENGTH:
-        problem = "is missing" if not identifier else f"is longer than {IDENTIFIER_MAX_LENGTH} characters"
+    problem = _identifier_problem(identifier)
+    if problem:
         return render(request, "chats/participant.html", {"flow": flow, "problem": problem}, status=400)
     chat = services.chat_start(flow=flow, identifier=identifier)
     form = AnswerForm(request.POST or None)

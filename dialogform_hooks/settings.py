@@ -32,8 +32,15 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", default=False)
 
-# A development key only works with DEBUG on; production settings require SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-insecure-dialogform-hooks-key-change-me-0123456789"
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        # A key written in the repository signs nobody's sessions but a developer's.
+        raise ImproperlyConfigured(
+            "Set SECRET_KEY to a long random string (or DEBUG=1 for local development, which uses a development key)."
+        )
+    # "django-insecure-": `check --deploy` warns about it wherever it ends up.
+    SECRET_KEY = "django-insecure-dialogform-hooks-development-only-key-0123456789"  # noqa: S105 -- DEBUG only
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
@@ -55,6 +62,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request: text a database cannot store is a 400, never a 500.
+    "dialogform_hooks.middleware.UnstorableTextRefusedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -162,7 +171,9 @@ RQ_QUEUES = {
 }
 # Jobs run in the worker process itself: forking a child per job costs more than the job.
 RQ = {"WORKER_CLASS": "rq.worker.SimpleWorker"}
-RQ_SHOW_ADMIN_LINK = True
+# The queue dashboard is served at /admin/django-rq/ for superusers only (dialogform_hooks/queue_dashboard.py),
+# not through django-rq's own admin entry, which lets any staff user in.
+RQ_SHOW_ADMIN_LINK = False
 
 # integrations: its knobs, with their defaults, live in integrations/conf.py.
 INTEGRATIONS_ACCOUNT_MODEL = "accounts.Account"

@@ -9,13 +9,16 @@ from django.core.exceptions import ImproperlyConfigured
 from .settings import *  # noqa: F403
 from .settings import env_bool
 
-DEBUG = env_bool("DEBUG", default=False)
+if env_bool("DEBUG", default=False):
+    # Debug pages show settings and code to anyone who can make an error.
+    raise ImproperlyConfigured("DEBUG is for development; unset it (or set DEBUG=0) with the production settings.")
+DEBUG = False
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of at least 50 characters.")
 
-if INTEGRATIONS_ALLOW_PRIVATE_URLS and not DEBUG:  # noqa: F405
+if INTEGRATIONS_ALLOW_PRIVATE_URLS:  # noqa: F405
     # Webhooks could then reach this server's own network (cloud metadata, databases, admin ports).
     raise ImproperlyConfigured("INTEGRATIONS_ALLOW_PRIVATE_URLS is for development and tests; unset it in production.")
 

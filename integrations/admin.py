@@ -2,22 +2,61 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models.constants import LOOKUP_SEP
+from django.http import HttpRequest
 
 from .models import Delivery, DeliveryAttempt, Event, Webhook
 
+# Shown to the account's admins on the Integrations page, nowhere else.
+SECRET_FIELDS = frozenset({"secret", "retired_secrets"})
+
+
+def lookup_reaches_secret(model: type[models.Model], lookup: str) -> bool:
+    """Whether an admin lookup (`?webhook__secret__startswith=…`) reaches a signing secret, through any relation."""
+    for part in lookup.split(LOOKUP_SEP):
+        if model is Webhook and part in SECRET_FIELDS:
+            return True
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False  # a lookup or transform (`startswith`): the path ends here
+        if field.related_model is None or field.related_model == "self":
+            return False
+        model = field.related_model
+    return False
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class SecretLookupsRefusedAdmin(admin.ModelAdmin[_M]):
+    """Refuses list filters on secrets: their result counts would reveal a secret a prefix at a time.
+
+    Django admin applies any lookup on a model's own fields from the query string, hidden form
+    field or not; a refused lookup answers 400.
+    """
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        if lookup_reaches_secret(self.model, lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
 
 @admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin[Webhook]):
+class WebhookAdmin(SecretLookupsRefusedAdmin[Webhook]):
     list_display = ["url", "account", "is_active", "created_at"]
     list_filter = ["is_active"]
-    # Signing secrets are shown to the account's admins on the Integrations page, nowhere else.
-    exclude = ["secret", "previous_secret"]
-    readonly_fields = ["previous_secret_expires_at", "created_at", "updated_at"]
+    exclude = sorted(SECRET_FIELDS)
+    readonly_fields = ["created_at", "updated_at"]
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin[Event]):
+class EventAdmin(SecretLookupsRefusedAdmin[Event]):
     list_display = ["id", "type", "account", "created_at"]
     list_filter = ["type"]
     readonly_fields = ["id", "account", "type", "body", "created_at"]
@@ -31,7 +70,7 @@ class DeliveryAttemptInline(admin.TabularInline[DeliveryAttempt, Delivery]):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin[Delivery]):
+class DeliveryAdmin(SecretLookupsRefusedAdmin[Delivery]):
     list_display = ["id", "event", "webhook", "status", "attempt_count", "next_attempt_at"]
     list_filter = ["status"]
     readonly_fields = [f.name for f in Delivery._meta.fields]

@@ -112,6 +112,11 @@ class Settings:
         return float(getattr(settings, "INTEGRATIONS_CLAIM_LEASE_SECONDS", 60.0))
 
     @property
+    def CLAIMS_WITHOUT_ATTEMPT_MAX(self) -> int:
+        """Claims that may expire with no attempt on record (a worker died mid-attempt) before the delivery fails."""
+        return int(getattr(settings, "INTEGRATIONS_CLAIMS_WITHOUT_ATTEMPT_MAX", 3))
+
+    @property
     def BREAKER_FAILURES(self) -> int:
         """Consecutive failures after which a webhook's deliveries wait for a cool-down."""
         return int(getattr(settings, "INTEGRATIONS_BREAKER_FAILURES", 5))
@@ -150,6 +155,11 @@ class Settings:
     def SECRET_OVERLAP_HOURS(self) -> float:
         """How long a rotated-out secret keeps signing, so receivers can switch without losing events."""
         return float(getattr(settings, "INTEGRATIONS_SECRET_OVERLAP_HOURS", 24.0))
+
+    @property
+    def RETIRED_SECRETS_MAX(self) -> int:
+        """Rotated-out secrets that sign at once; rotating past this drops the one that expires first."""
+        return int(getattr(settings, "INTEGRATIONS_RETIRED_SECRETS_MAX", 3))
 
     @property
     def ACTION_RATE(self) -> str:

@@ -7,8 +7,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
@@ -18,18 +19,20 @@ from .dispatch import webhook_wake, webhook_wake_at
 from .health import webhook_record_failure, webhook_record_success
 from .models import Delivery, DeliveryAttempt, Webhook
 from .retry import parse_retry_after, retry_delay
+from .storable import storable_text
 from .webhooks import webhook_signing_secrets
 
 logger = logging.getLogger(__name__)
 
 # Answers whose Retry-After we honour (bounded by the schedule).
 RETRY_AFTER_STATUSES = {429, 503}
+# An attempt's error as kept in the log: enough for any message we write, bounded for what a receiver sends.
+ERROR_STORE_LIMIT = 1000
 
 
 @dataclass
 class DrainResult:
     sent: int = 0
-    succeeded: int = 0
     more_due: bool = False
 
 
@@ -52,7 +55,9 @@ def deliveries_claim(*, webhook_id: int, limit: int) -> list[Delivery]:
         due_ids = list(due.values_list("id", flat=True)[:limit])
         if not due_ids:
             return []
-        Delivery.objects.filter(_claimable(now), id__in=due_ids).update(claimed_until=lease_until, claim_token=token)
+        Delivery.objects.filter(_claimable(now), id__in=due_ids).update(
+            claimed_until=lease_until, claim_token=token, claims_without_attempt=F("claims_without_attempt") + 1
+        )
     return list(Delivery.objects.filter(claim_token=token).select_related("event").order_by("next_attempt_at", "id"))
 
 
@@ -60,7 +65,7 @@ def deliveries_release(*, deliveries: list[Delivery]) -> None:
     """Give back claims this job will not use, so that the next job can take them at once."""
     Delivery.objects.filter(
         id__in=[delivery.pk for delivery in deliveries], claim_token__in={d.claim_token for d in deliveries}
-    ).update(claimed_until=None, claim_token=None)
+    ).update(claimed_until=None, claim_token=None, claims_without_attempt=F("claims_without_attempt") - 1)
 
 
 class SuccessLedger:
@@ -92,18 +97,22 @@ class SuccessLedger:
         if not self.entries:
             return
         entries, self.entries = self.entries, []
+        try:
+            self._write_together(entries)
+        except DatabaseError:
+            logger.exception("webhook %s: could not record %s successes together", self.webhook.pk, len(entries))
+            for delivery, attempt in entries:  # one by one, each with its fallback
+                _attempt_record(delivery=delivery, attempt=attempt, changes=_succeeded_changes(attempt))
+            webhook_record_success(webhook=self.webhook)
+
+    def _write_together(self, entries: list[tuple[Delivery, DeliveryAttempt]]) -> None:
         ids = [delivery.pk for delivery, _ in entries]
         with transaction.atomic():
             updated = 0
             for token in {delivery.claim_token for delivery, _ in entries}:
                 # Only while the claim is ours: a worker whose lease ran out must not overwrite a newer state.
                 updated += Delivery.objects.filter(id__in=ids, claim_token=token).update(
-                    status=Delivery.Status.SUCCEEDED,
-                    next_attempt_at=None,
-                    attempt_count=F("attempt_count") + 1,
-                    last_attempt_at=max(attempt.attempted_at for _, attempt in entries),
-                    claimed_until=None,
-                    claim_token=None,
+                    **_succeeded_changes(max((attempt for _, attempt in entries), key=lambda a: a.attempted_at))
                 )
             # The attempts happened either way; they have nowhere to go only if their delivery was pruned.
             existing = (
@@ -115,83 +124,152 @@ class SuccessLedger:
             webhook_record_success(webhook=self.webhook)
 
 
-def delivery_attempt(*, delivery: Delivery, webhook: Webhook, ledger: SuccessLedger | None = None) -> DeliveryAttempt:
-    """One signed POST of a claimed delivery, recorded with the delivery's next state and the webhook's health.
-
-    With a ledger, a success is written with the ledger's next batch; a failure is always written at once.
-    """
-    event = delivery.event
-    timestamp = int(time.time())
-    attempted_at = timezone.now()
-    headers = signing.request_headers(
-        msg_id=event.webhook_id, timestamp=timestamp, body=event.body, secrets=webhook_signing_secrets(webhook=webhook)
-    )
-    result = transport.post(url=webhook.url, body=event.body.encode(), headers=headers)
-    succeeded = result.succeeded
-    error = result.error
-    if not succeeded and not error and result.status_code is not None:
-        error = f"The receiver answered HTTP {result.status_code}."
-
-    attempts_made = delivery.attempt_count + 1
-    changes: dict[str, object] = {
+def _recorded_changes(attempt: DeliveryAttempt) -> dict[str, Any]:
+    """What every recorded attempt changes on its delivery: one more attempt, and the claim let go."""
+    return {
         "attempt_count": F("attempt_count") + 1,
-        "last_attempt_at": attempted_at,
+        "last_attempt_at": attempt.attempted_at,
         "claimed_until": None,
         "claim_token": None,
+        "claims_without_attempt": 0,
     }
-    if succeeded:
-        changes.update(status=Delivery.Status.SUCCEEDED, next_attempt_at=None)
-    else:
-        retry_after = (
-            parse_retry_after(result.headers.get("Retry-After"), now=attempted_at)
-            if result.status_code in RETRY_AFTER_STATUSES
-            else None
-        )
-        delay = retry_delay(
-            attempts_made=attempts_made,
-            schedule=conf.RETRY_SCHEDULE,
-            jitter=conf.RETRY_JITTER,
-            retry_after=retry_after,
-        )
-        if delay is None:
-            changes.update(status=Delivery.Status.FAILED, next_attempt_at=None)
-        else:
-            changes.update(next_attempt_at=timezone.now() + timedelta(seconds=delay))
 
-    stored_body = result.body[: conf.RESPONSE_STORE_LIMIT].decode("utf-8", errors="replace").replace("\x00", "")
+
+def _succeeded_changes(attempt: DeliveryAttempt) -> dict[str, Any]:
+    return {**_recorded_changes(attempt), "status": Delivery.Status.SUCCEEDED, "next_attempt_at": None}
+
+
+def _failed_changes(attempt: DeliveryAttempt, *, retry_in: float | None) -> dict[str, Any]:
+    """A retry `retry_in` seconds from now, or failed for good when None."""
+    if retry_in is None:
+        return {**_recorded_changes(attempt), "status": Delivery.Status.FAILED, "next_attempt_at": None}
+    return {**_recorded_changes(attempt), "next_attempt_at": timezone.now() + timedelta(seconds=retry_in)}
+
+
+def _attempt_write(*, delivery: Delivery, attempt: DeliveryAttempt, changes: dict[str, Any]) -> None:
+    with transaction.atomic():
+        # Only while the claim is ours: a worker whose lease ran out must not overwrite a newer state.
+        updated = Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token).update(**changes)
+        # The attempt happened either way; it has nowhere to go only if the delivery was pruned meanwhile.
+        if updated or Delivery.objects.filter(pk=delivery.pk).exists():
+            attempt.save()
+
+
+def _attempt_record(*, delivery: Delivery, attempt: DeliveryAttempt, changes: dict[str, Any]) -> None:
+    """Write the attempt and the delivery's next state; if the database refuses the attempt, a plainer one.
+
+    The receiver's text is cleaned before it gets here; this is the last line of defence, so that
+    no answer can leave a delivery claimed with nothing on record (and sent again without end).
+    """
+    try:
+        _attempt_write(delivery=delivery, attempt=attempt, changes=changes)
+    except DatabaseError as error:
+        logger.exception("webhook delivery %s: the attempt could not be recorded as it was", delivery.pk)
+        plain = DeliveryAttempt(
+            delivery=delivery,
+            attempted_at=attempt.attempted_at,
+            succeeded=attempt.succeeded,
+            status_code=attempt.status_code,
+            duration_ms=attempt.duration_ms,
+            error=storable_text(
+                f"{attempt.error} (The answer could not be stored: {type(error).__name__}.)".strip(),
+                limit=ERROR_STORE_LIMIT,
+            ),
+        )
+        _attempt_write(delivery=delivery, attempt=plain, changes=changes)
+
+
+def _attempt_send(*, delivery: Delivery, webhook: Webhook) -> transport.TransportResult:
+    """One signed POST; whatever raises on the way is a failed attempt with a readable error, not a crash."""
+    started = time.monotonic()
+    try:
+        event = delivery.event
+        headers = signing.request_headers(
+            msg_id=event.webhook_id,
+            timestamp=int(time.time()),
+            body=event.body,
+            secrets=webhook_signing_secrets(webhook=webhook),
+        )
+        return transport.post(url=webhook.url, body=event.body.encode(), headers=headers)
+    except Exception as error:
+        logger.exception("webhook %s delivery %s: the sender failed", webhook.pk, delivery.pk)
+        return transport.TransportResult(
+            status_code=None,
+            body=b"",
+            error=f"Not sent: the sender failed ({type(error).__name__}).",
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+
+
+def _retry_in(*, result: transport.TransportResult, attempts_made: int, at: datetime) -> float | None:
+    retry_after = (
+        parse_retry_after(result.headers.get("Retry-After"), now=at)
+        if result.status_code in RETRY_AFTER_STATUSES
+        else None
+    )
+    return retry_delay(
+        attempts_made=attempts_made, schedule=conf.RETRY_SCHEDULE, jitter=conf.RETRY_JITTER, retry_after=retry_after
+    )
+
+
+def delivery_attempt(*, delivery: Delivery, webhook: Webhook, ledger: SuccessLedger) -> DeliveryAttempt:
+    """One signed POST of a claimed delivery, recorded with the delivery's next state and the webhook's health.
+
+    A success is written with the ledger's next batch; a failure at once. Whatever the receiver
+    answered, and whatever raised, the attempt ends on record.
+    """
+    attempted_at = timezone.now()
+    result = _attempt_send(delivery=delivery, webhook=webhook)
+    error = result.error
+    if not result.succeeded and not error and result.status_code is not None:
+        error = f"The receiver answered HTTP {result.status_code}."
     attempt = DeliveryAttempt(
         delivery=delivery,
         attempted_at=attempted_at,
-        succeeded=succeeded,
+        succeeded=result.succeeded,
         status_code=result.status_code,
         duration_ms=result.duration_ms,
-        response_body=stored_body,
-        error=error,
+        response_body=storable_text(result.body, limit=conf.RESPONSE_STORE_LIMIT),
+        error=storable_text(error, limit=ERROR_STORE_LIMIT),
     )
-    if succeeded and ledger is not None:
+    attempts_made = delivery.attempt_count + 1
+    if result.succeeded:
         ledger.add(delivery, attempt)
     else:
-        if ledger is not None:
-            ledger.write()  # the successes before this failure first, for the health counters
+        ledger.write()  # the successes before this failure first, for the health counters
+        retry_in = _retry_in(result=result, attempts_made=attempts_made, at=attempted_at)
         with transaction.atomic():
-            # Only while the claim is ours: a worker whose lease ran out must not overwrite a newer state.
-            updated = Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token).update(**changes)
-            # The attempt happened either way; it has nowhere to go only if the delivery was pruned meanwhile.
-            if updated or Delivery.objects.filter(pk=delivery.pk).exists():
-                attempt.save()
-            if succeeded:
-                webhook_record_success(webhook=webhook)
-            else:
-                webhook_record_failure(webhook=webhook, at=attempted_at, gone=result.status_code == 410)
-    log = logger.info if succeeded else logger.warning
-    log(
+            _attempt_record(delivery=delivery, attempt=attempt, changes=_failed_changes(attempt, retry_in=retry_in))
+            webhook_record_failure(webhook=webhook, at=attempted_at, gone=result.status_code == 410)
+    (logger.info if result.succeeded else logger.warning)(
         "webhook %s delivery %s attempt %s: %s in %s ms",
         webhook.pk,
         delivery.pk,
         attempts_made,
-        result.status_code or error,
+        result.status_code or attempt.error,
         result.duration_ms,
     )
+    return attempt
+
+
+def delivery_give_up(*, delivery: Delivery, webhook: Webhook) -> DeliveryAttempt:
+    """Fail a delivery whose claims kept expiring with nothing on record, instead of sending it again."""
+    now = timezone.now()
+    attempt = DeliveryAttempt(
+        delivery=delivery,
+        attempted_at=now,
+        succeeded=False,
+        duration_ms=0,
+        error=(
+            f"Not sent again: the last {delivery.claims_without_attempt - 1} tries to send this notification "
+            "ended with nothing on record (the worker sending it stopped mid-attempt each time). "
+            "Resend it from the delivery log once the cause is fixed."
+        ),
+    )
+    with transaction.atomic():
+        _attempt_record(delivery=delivery, attempt=attempt, changes=_failed_changes(attempt, retry_in=None))
+        webhook_record_failure(webhook=webhook, at=now)
+    logger.error("webhook %s delivery %s: %s", webhook.pk, delivery.pk, attempt.error)
     return attempt
 
 
@@ -270,9 +348,11 @@ def _drain(webhook: Webhook, outcome: DrainResult, ledger: SuccessLedger) -> Non
                 deliveries_release(deliveries=batch[index:])
                 outcome.more_due = out_of_time
                 return
-            attempt = delivery_attempt(delivery=delivery, webhook=webhook, ledger=ledger)
+            if delivery.claims_without_attempt > conf.CLAIMS_WITHOUT_ATTEMPT_MAX:
+                delivery_give_up(delivery=delivery, webhook=webhook)
+                continue
+            delivery_attempt(delivery=delivery, webhook=webhook, ledger=ledger)
             outcome.sent += 1
-            outcome.succeeded += attempt.succeeded
             probing = False
         ledger.write()  # before claiming more: a lone delivery is recorded as soon as it is sent
         if webhook.breaker_open_until is not None or not webhook.is_active or len(batch) < limit:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from .conf import conf
@@ -79,11 +82,25 @@ def address_is_public(address: IPAddress) -> bool:
 Resolver = Callable[..., list[tuple[Any, ...]]]
 resolver: Resolver = socket.getaddrinfo
 
+# getaddrinfo() takes no timeout, and a DNS server that never answers holds its caller for as long
+# as the system resolver's own retries last. Lookups run on these threads instead, and the caller
+# waits only as long as it may; a stuck lookup costs a thread here, not a worker.
+_lookups = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook-dns")
 
-def resolve(host: str) -> list[IPAddress]:
-    """Every address the host name (or IP literal, in any spelling) stands for."""
+
+def resolve(host: str, *, deadline: float | None = None) -> list[IPAddress]:
+    """Every address the host name (or IP literal, in any spelling) stands for.
+
+    `deadline` (a `time.monotonic()` value) bounds the lookup; the default is the connect timeout.
+    """
+    if deadline is None:
+        deadline = time.monotonic() + conf.CONNECT_TIMEOUT
+    lookup = _lookups.submit(resolver, host, None, proto=socket.IPPROTO_TCP)
     try:
-        infos = resolver(host, None, proto=socket.IPPROTO_TCP)
+        infos = lookup.result(timeout=max(0.0, deadline - time.monotonic()))
+    except FutureTimeout as error:
+        lookup.cancel()
+        raise DestinationRefused(f"The host {host!r} could not be looked up in time (DNS did not answer).") from error
     except (socket.gaierror, UnicodeError, ValueError) as error:
         raise DestinationRefused(f"The host {host!r} could not be found.") from error
     # Strip an IPv6 zone ("fe80::1%eth0") before parsing.
@@ -93,13 +110,13 @@ def resolve(host: str) -> list[IPAddress]:
     return addresses
 
 
-def check_host(host: str) -> list[IPAddress]:
+def check_host(host: str, *, deadline: float | None = None) -> list[IPAddress]:
     """The vetted addresses of a host, or DestinationRefused when any of them is not public.
 
     Every address counts, not only the first: a name whose answers mix a public and a private
     address could otherwise be steered to the private one.
     """
-    addresses = resolve(host)
+    addresses = resolve(host, deadline=deadline)
     if not conf.ALLOW_PRIVATE_URLS:
         for address in addresses:
             if not address_is_public(address):

@@ -117,7 +117,10 @@ def webhook_enable(*, webhook: Webhook, resend_failed: bool) -> int:
         resent = 0
         if resend_failed:
             resent = deliveries_failed_since_failing(webhook=webhook).update(
-                status=Delivery.Status.PENDING, attempt_count=0, next_attempt_at=timezone.now()
+                status=Delivery.Status.PENDING,
+                attempt_count=0,
+                claims_without_attempt=0,
+                next_attempt_at=timezone.now(),
             )
         _reset_health(webhook)
         webhook.is_active = True

@@ -23,9 +23,9 @@ class Webhook(models.Model):
     account = models.ForeignKey(settings.INTEGRATIONS_ACCOUNT_MODEL, on_delete=models.CASCADE, related_name="webhooks")
     url = models.CharField("URL", max_length=2000, validators=[validate_webhook_url])
     secret = models.CharField(max_length=100, blank=True)
-    # After a rotation the previous secret still signs (beside the new one) until it expires.
-    previous_secret = models.CharField(max_length=100, blank=True)
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    # Rotated-out secrets, each signing (beside the current one) until its own expiry:
+    # [{"secret": "whsec_…", "expires_at": "<ISO 8601>"}, …], at most RETIRED_SECRETS_MAX.
+    retired_secrets = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -99,6 +99,8 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
+    # Claims that ended with no attempt on record (a worker died mid-attempt); reset by every record.
+    claims_without_attempt = models.PositiveSmallIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -13,16 +13,34 @@ from .conf import conf
 logger = logging.getLogger(__name__)
 
 
-def action_allowed(request: HttpRequest, *, action: str) -> bool:
-    """Count this request against the user's limit for the action; False once over it.
+# What each rate-limited action is called in the messages that refuse it.
+ACTION_NAMES = {"send_test": ("test", "tests"), "resend": ("resend", "resends")}
+_PERIODS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+
+
+def action_refusal(request: HttpRequest, *, action: str) -> str | None:
+    """Count this request against the user's limit for the action; a message saying why once refused.
 
     Without Redis the count is unknown, and the action is refused rather than left unlimited.
     """
+    singular, plural = ACTION_NAMES[action]
     try:
         limited = is_ratelimited(
             request, group=f"integrations.{action}", key="user", rate=conf.ACTION_RATE, increment=True
         )
     except RedisError as error:
         logger.warning("rate limit of %s unknown (%s); refusing it for now", action, error)
-        return False
-    return not limited
+        return (
+            f"The {singular} could not be sent: our rate limiter is unavailable right now, so nothing was sent. "
+            "Try again in a minute."
+        )
+    if not limited:
+        return None
+    return f"Too many {plural}: you can make {_rate_in_words(conf.ACTION_RATE)}. Try again shortly."
+
+
+def _rate_in_words(rate: str) -> str:
+    """ "5/m" as "5 a minute", "10/30s" as "10 every 30 seconds" (django-ratelimit's syntax)."""
+    count, _, period = rate.partition("/")
+    number, unit = period[:-1], _PERIODS.get(period[-1:], period)
+    return f"{count} a {unit}" if number in {"", "1"} else f"{count} every {number} {unit}s"

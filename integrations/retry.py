@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -32,16 +33,27 @@ def retry_delay(
     return delay
 
 
+# delay-seconds is ASCII digits only: str.isdigit() also takes "²" or "߁", which float() refuses.
+_DELAY_SECONDS = re.compile(r"[0-9]+")
+# More digits than this is "wait for ever"; the caller bounds it anyway.
+_DELAY_DIGITS_MAX = 12
+
+
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
-    """Seconds from a Retry-After header (delay-seconds or an HTTP date); None when absent or unreadable."""
+    """Seconds from a Retry-After header (delay-seconds or an HTTP date); None when absent or unreadable.
+
+    Strict and total: any other text, however odd, is None, never an exception.
+    """
     if not value:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
+    value = value.strip(" \t")
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value) if len(value) <= _DELAY_DIGITS_MAX else float(10**_DELAY_DIGITS_MAX)
+    if not value.isascii() or not value.isprintable():
+        return None
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         return None

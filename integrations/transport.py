@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -130,7 +129,8 @@ class _WebhookAdapter(HTTPAdapter):
         host_params: dict[str, Any] = dict(params)
         pool_kwargs: dict[str, Any] = dict(kwargs)
         hostname = host_params["host"].strip("[]")
-        address = check_host(hostname)[0]
+        # post() vetted the host within the attempt's deadline; a lookup here is for other callers.
+        address = getattr(request, "vetted_address", None) or check_host(hostname)[0]
         host_params["host"] = f"[{address}]" if address.version == 6 else str(address)
         request.headers["Host"] = urlsplit(request.url or "").netloc
         if host_params["scheme"] == "https":
@@ -186,7 +186,7 @@ def _read_capped(response: requests.Response, *, limit: int, deadline: float) ->
 
 
 def post(*, url: str, body: bytes, headers: dict[str, str]) -> TransportResult:
-    """POST once; every outcome, a refused connection or a timeout included, comes back as a result."""
+    """POST once; every outcome, a refused connection, a timeout or any exception, comes back as a result."""
     started = time.monotonic()
     deadline = started + conf.ATTEMPT_TIMEOUT
     timed_out = f"Timed out: no complete answer within {conf.ATTEMPT_TIMEOUT:g} s."
@@ -198,8 +198,15 @@ def post(*, url: str, body: bytes, headers: dict[str, str]) -> TransportResult:
     _watchdog.arm(deadline)
     try:
         request = requests.Request("POST", url, data=body, headers=headers).prepare()
+        # The DNS lookup counts against the attempt's time, and the connection goes to the vetted address.
+        request.vetted_address = check_host(urlsplit(url).hostname or "", deadline=deadline)[0]  # type: ignore[attr-defined]
+        remaining = max(0.001, deadline - time.monotonic())
         with adapter().send(
-            request, stream=True, timeout=(conf.CONNECT_TIMEOUT, conf.ATTEMPT_TIMEOUT), verify=True, proxies={}
+            request,
+            stream=True,
+            timeout=(min(conf.CONNECT_TIMEOUT, remaining), remaining),
+            verify=True,
+            proxies={},
         ) as response:
             content = _read_capped(response, limit=conf.RESPONSE_READ_LIMIT, deadline=deadline)
             error = ""
@@ -211,7 +218,7 @@ def post(*, url: str, body: bytes, headers: dict[str, str]) -> TransportResult:
         return result(error=timed_out)
     except DestinationRefused as error:
         return result(error=f"Not sent: {error}")
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+    except Exception as error:  # whatever a receiver's bytes make a client raise is a failed attempt
         if _watchdog.disarm():
             return result(error=timed_out)
         kind = "Connection failed" if isinstance(error, requests.ConnectionError) else "Request failed"
@@ -223,7 +230,12 @@ def post(*, url: str, body: bytes, headers: dict[str, str]) -> TransportResult:
 def _reason(error: BaseException) -> str:
     # The innermost cause is the readable one ("Connection refused"), not urllib3's wrapper text.
     cause: BaseException = error
-    while cause.__cause__ is not None or cause.__context__ is not None:
+    seen = {id(cause)}
+    while (cause.__cause__ or cause.__context__) is not None and id(cause.__cause__ or cause.__context__) not in seen:
         cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
-    text = str(cause) or type(cause).__name__
-    return text[:500]
+        seen.add(id(cause))
+    try:
+        text = str(cause)
+    except Exception:  # a broken __str__ must not turn a failed attempt into a crash
+        text = ""
+    return (text or type(cause).__name__)[:500]

@@ -16,6 +16,13 @@ def validate_webhook_url(value: str) -> None:
         return
     if any(char.isspace() for char in value):
         raise ValidationError("The URL cannot contain spaces or other whitespace.", code="whitespace")
+    if not value.isprintable():
+        # NUL cannot be stored; control and invisible characters (zero-width, bidi overrides) hide
+        # what the URL really is from whoever reads it next.
+        raise ValidationError(
+            "The URL cannot contain control or invisible characters; type it again or paste it as plain text.",
+            code="unprintable",
+        )
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 -- raises ValueError on a malformed port

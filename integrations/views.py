@@ -10,17 +10,19 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.template.defaultfilters import pluralize
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import host
+from .conf import conf
 from .forms import WebhookURLForm
 from .health import deliveries_failed_since_failing, webhook_enable
 from .models import Delivery, Webhook
 from .outbox import delivery_resend, webhook_send_test
-from .ratelimits import action_allowed
+from .ratelimits import action_refusal
 from .selectors import deliveries_for_webhook, delivery_for_account
-from .webhooks import webhook_for_account, webhook_rotate_secret, webhook_save_url
+from .webhooks import webhook_for_account, webhook_retired_secrets, webhook_rotate_secret, webhook_save_url
 
 
 def _admin_account(request: HttpRequest) -> Any:
@@ -46,6 +48,7 @@ def integrations_index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache  # it shows the signing secret: no browser or proxy may keep a copy
 @require_http_methods(["GET", "POST"])
 def webhook_tab(request: HttpRequest) -> HttpResponse:
     account = _admin_account(request)
@@ -66,7 +69,7 @@ def webhook_tab(request: HttpRequest) -> HttpResponse:
             "form": form,
             "webhook": webhook,
             "failed_since_count": _failed_since_count(webhook),
-            "now": timezone.now(),
+            "retired_secrets": webhook_retired_secrets(webhook=webhook) if webhook else [],
             "account": account,
             "active_tab": "webhook",
         },
@@ -99,13 +102,20 @@ def webhook_enable_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def webhook_rotate_secret_view(request: HttpRequest) -> HttpResponse:
     webhook = _account_webhook(request)
-    webhook_rotate_secret(webhook=webhook)
-    expires = webhook.previous_secret_expires_at
-    messages.success(
-        request,
-        f"New signing secret created. Until {expires:%d %b %Y, %H:%M} UTC requests carry signatures with both "
-        "the new and the previous secret: switch your endpoint to the new one before then.",
-    )
+    dropped = webhook_rotate_secret(webhook=webhook)
+    retired = webhook_retired_secrets(webhook=webhook)
+    message = "New signing secret created."
+    if retired:
+        message += (
+            f" Until {retired[-1].expires_at:%d %b %Y, %H:%M} UTC requests also carry a signature with the "
+            "previous secret: switch your endpoint to the new one before then."
+        )
+    if dropped:
+        message += (
+            f" {len(dropped)} older secret{pluralize(len(dropped))} stopped signing now, since at most "
+            f"{conf.RETIRED_SECRETS_MAX} previous secrets sign at once."
+        )
+    messages.success(request, message)
     return redirect("integrations:webhook")
 
 
@@ -156,8 +166,8 @@ def delivery_resend_view(request: HttpRequest, delivery_id: int) -> HttpResponse
         raise Http404("No such delivery.")
     if delivery.webhook is None or not delivery.webhook.is_active:
         messages.error(request, "Re-enable the webhook before resending.")
-    elif not action_allowed(request, action="resend"):
-        messages.error(request, "Too many resends: you can resend 5 notifications a minute. Try again shortly.")
+    elif refusal := action_refusal(request, action="resend"):
+        messages.error(request, refusal)
     else:
         delivery_resend(delivery=delivery)
         messages.success(request, "Resending the notification (same webhook-id, so your endpoint can deduplicate).")
@@ -170,8 +180,8 @@ def webhook_send_test_view(request: HttpRequest) -> HttpResponse:
     webhook = _account_webhook(request)
     if not webhook.is_active:
         messages.error(request, "Re-enable the webhook before sending a test.")
-    elif not action_allowed(request, action="send_test"):
-        messages.error(request, "Too many tests: you can send 5 test notifications a minute. Try again shortly.")
+    elif refusal := action_refusal(request, action="send_test"):
+        messages.error(request, refusal)
     else:
         webhook_send_test(webhook=webhook)
         messages.success(request, "Test notification sent. Its delivery appears in the log below.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,20 +39,44 @@ def webhook_before_delete(*, webhook: Webhook) -> int:
     )
 
 
-@sensitive_variables("secret")
-def webhook_rotate_secret(*, webhook: Webhook) -> Webhook:
-    """A new signing secret; the previous one keeps signing too until the overlap ends."""
-    webhook.previous_secret = webhook.secret
-    webhook.previous_secret_expires_at = timezone.now() + timedelta(hours=conf.SECRET_OVERLAP_HOURS)
+@dataclass(frozen=True)
+class RetiredSecret:
+    secret: str
+    expires_at: datetime
+
+
+def webhook_retired_secrets(*, webhook: Webhook, now: datetime | None = None) -> list[RetiredSecret]:
+    """The rotated-out secrets that still sign, soonest to expire first."""
+    now = now or timezone.now()
+    retired = [
+        RetiredSecret(secret=entry["secret"], expires_at=datetime.fromisoformat(entry["expires_at"]))
+        for entry in webhook.retired_secrets
+    ]
+    return sorted((entry for entry in retired if entry.expires_at > now), key=lambda entry: entry.expires_at)
+
+
+@sensitive_variables("retired")
+def webhook_rotate_secret(*, webhook: Webhook) -> list[RetiredSecret]:
+    """A new signing secret; each rotated-out one keeps signing too, until its own overlap ends.
+
+    At most RETIRED_SECRETS_MAX sign beside the current one: rotating past that drops the one
+    that expires first, at once. Returns the secrets dropped that way (usually none).
+    """
+    now = timezone.now()
+    retired = [
+        *webhook_retired_secrets(webhook=webhook, now=now),
+        RetiredSecret(secret=webhook.secret, expires_at=now + timedelta(hours=conf.SECRET_OVERLAP_HOURS)),
+    ]
+    dropped = retired[: max(0, len(retired) - conf.RETIRED_SECRETS_MAX)]
+    webhook.retired_secrets = [
+        {"secret": entry.secret, "expires_at": entry.expires_at.isoformat()} for entry in retired[len(dropped) :]
+    ]
     webhook.secret = new_signing_secret()
-    webhook.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
-    return webhook
+    webhook.save(update_fields=["secret", "retired_secrets", "updated_at"])
+    return dropped
 
 
+@sensitive_variables("secrets")
 def webhook_signing_secrets(*, webhook: Webhook, now: datetime | None = None) -> list[str]:
-    """The secrets every request is signed with: the current one, and the previous one while it lasts."""
-    secrets = [webhook.secret]
-    expires = webhook.previous_secret_expires_at
-    if webhook.previous_secret and expires is not None and expires > (now or timezone.now()):
-        secrets.append(webhook.previous_secret)
-    return secrets
+    """The secrets every request is signed with: the current one, and the rotated-out ones while they last."""
+    return [webhook.secret, *(entry.secret for entry in webhook_retired_secrets(webhook=webhook, now=now))]

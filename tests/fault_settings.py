@@ -3,7 +3,7 @@
 import json
 import os
 
-from dialogform_hooks.settings import *  # noqa: F403
+from tests.settings import *  # noqa: F403
 
 # For example FAULT_SETTINGS='{"INTEGRATIONS_ATTEMPT_TIMEOUT": 1}'.
 globals().update(json.loads(os.environ.get("FAULT_SETTINGS", "{}")))

@@ -19,7 +19,7 @@ from accounts.models import Account
 from chats.models import Chat, Flow
 from integrations.models import DeliveryAttempt, Webhook, new_signing_secret
 from integrations.signing import request_headers
-from integrations.webhooks import webhook_rotate_secret, webhook_signing_secrets
+from integrations.webhooks import webhook_retired_secrets, webhook_rotate_secret, webhook_signing_secrets
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,11 +32,12 @@ def test_after_a_rotation_both_secrets_sign_until_the_overlap_ends(
     flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
     old = webhook.secret
-    webhook_rotate_secret(webhook=webhook)
+    assert webhook_rotate_secret(webhook=webhook) == []
     new = webhook.secret
     assert new != old and new.startswith("whsec_")
-    assert webhook.previous_secret_expires_at is not None
-    assert (webhook.previous_secret_expires_at - timezone.now()).total_seconds() == pytest.approx(86400, abs=60)
+    [retired] = webhook_retired_secrets(webhook=webhook)
+    assert retired.secret == old
+    assert (retired.expires_at - timezone.now()).total_seconds() == pytest.approx(86400, abs=60)
 
     Chat.objects.create(flow=flow, identifier="during", status=Chat.Status.COMPLETED)
     run_worker()
@@ -54,12 +55,44 @@ def test_an_expired_previous_secret_no_longer_signs(
 ) -> None:
     old = webhook.secret
     webhook_rotate_secret(webhook=webhook)
-    Webhook.objects.filter(pk=webhook.pk).update(previous_secret_expires_at=timezone.now() - timedelta(seconds=1))
+    expired = (timezone.now() - timedelta(seconds=1)).isoformat()
+    Webhook.objects.filter(pk=webhook.pk).update(retired_secrets=[{"secret": old, "expires_at": expired}])
     Chat.objects.create(flow=flow, identifier="after", status=Chat.Status.COMPLETED)
     run_worker()
     [(body, headers)] = received(receiver)
     with pytest.raises(standardwebhooks.WebhookVerificationError):
         standardwebhooks.Webhook(old).verify(body, headers)
+
+
+def test_a_second_rotation_keeps_the_first_secret_until_its_own_expiry(webhook: Webhook, settings: Any) -> None:
+    first = webhook.secret
+    webhook_rotate_secret(webhook=webhook)
+    second = webhook.secret
+    # Two hours later it is rotated again (a leak suspected): the first still has 22 hours to go.
+    Webhook.objects.filter(pk=webhook.pk).update(
+        retired_secrets=[{"secret": first, "expires_at": (timezone.now() + timedelta(hours=22)).isoformat()}]
+    )
+    webhook.refresh_from_db()
+    assert webhook_rotate_secret(webhook=webhook) == []
+    third = webhook.secret
+    now = timezone.now()
+    assert webhook_signing_secrets(webhook=webhook, now=now) == [third, first, second]
+    assert webhook_signing_secrets(webhook=webhook, now=now + timedelta(hours=23)) == [third, second]
+    assert webhook_signing_secrets(webhook=webhook, now=now + timedelta(hours=25)) == [third]
+
+
+def test_at_most_a_few_rotated_out_secrets_sign_at_once(webhook: Webhook, settings: Any) -> None:
+    settings.INTEGRATIONS_RETIRED_SECRETS_MAX = 2
+    secrets = [webhook.secret]
+    dropped = []
+    for _ in range(3):
+        dropped += webhook_rotate_secret(webhook=webhook)
+        secrets.append(webhook.secret)
+    # The third rotation dropped the secret that would have expired first, the very first one.
+    assert [entry.secret for entry in dropped] == [secrets[0]]
+    assert webhook_signing_secrets(webhook=webhook) == [secrets[3], secrets[1], secrets[2]]
+    webhook.refresh_from_db()
+    assert webhook_signing_secrets(webhook=webhook) == [secrets[3], secrets[1], secrets[2]]
 
 
 def test_rotating_from_the_page(client: Client, admin_user: Any, account: Account) -> None:
@@ -69,7 +102,7 @@ def test_rotating_from_the_page(client: Client, admin_user: Any, account: Accoun
     response = client.post(reverse("integrations:webhook_rotate_secret"), follow=True)
     webhook.refresh_from_db()
     page = response.content.decode()
-    assert webhook.secret != old and webhook.previous_secret == old
+    assert webhook.secret != old and [entry.secret for entry in webhook_retired_secrets(webhook=webhook)] == [old]
     assert "New signing secret created" in page
     assert webhook.secret in page
     assert old not in page  # the previous secret is not shown again
@@ -125,7 +158,9 @@ def test_secrets_never_reach_logs_or_the_attempt_log(
     run_worker()
 
     assert DeliveryAttempt.objects.count() == 5
-    secrets = [w.secret for w in Webhook.objects.all()] + [Webhook.objects.get(pk=webhooks[0].pk).previous_secret]
+    secrets = [w.secret for w in Webhook.objects.all()] + [
+        entry["secret"] for entry in Webhook.objects.get(pk=webhooks[0].pk).retired_secrets
+    ]
     # The bare key (without the whsec_ prefix) must not leak either.
     needles = secrets + [secret.removeprefix("whsec_") for secret in secrets]
     assert len(every_log_record) > 10  # the capture works: these deliveries did log

@@ -35,7 +35,12 @@ def listener() -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "dialogform_hooks.settings"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONUNBUFFERED": "1",
+            "DJANGO_SETTINGS_MODULE": "dialogform_hooks.settings",
+            "DEBUG": "1",  # a developer's tool, run as `make run` runs it
+        },
     )
     assert process.stdout is not None
     assert "Listening for webhooks" in process.stdout.readline()

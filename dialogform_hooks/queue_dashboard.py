@@ -1,0 +1,44 @@
+"""django-rq's queue dashboard, for superusers and holders of its "Access admin page" permission only.
+
+django-rq lets any staff user in, and its pages can empty the webhook queue, delete and requeue
+jobs: a staff user who may only view chats must not. Deliveries are safe in the database either
+way (the sweeper re-queues what is due), but the dashboard is an operator's tool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern
+from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
+
+PERMISSION = "django_rq.admin"
+
+
+def may_use_queue_dashboard(user: Any) -> bool:
+    return bool(user.is_active and user.is_staff and (user.is_superuser or user.has_perm(PERMISSION)))
+
+
+def queue_dashboard_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not (request.user.is_active and request.user.is_staff):  # as Django admin: its login page
+            return redirect_to_login(request.get_full_path(), "admin:login")
+        if not may_use_queue_dashboard(request.user):
+            raise PermissionDenied("The queue dashboard is for superusers.")
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def urlpatterns() -> list[URLPattern]:
+    """Every page of the dashboard, its JSON and metrics views included, behind the check."""
+    patterns = [*get_api_urlpatterns(), *get_admin_urlpatterns()]
+    for pattern in patterns:
+        pattern.callback = queue_dashboard_view(pattern.callback)
+    return patterns

@@ -1,0 +1,8 @@
+"""Settings of the test suite: the project's, with a key of the suite's own (the project refuses to run without one)."""
+
+import os
+import secrets
+
+os.environ.setdefault("SECRET_KEY", f"tests-only-{secrets.token_urlsafe(48)}")
+
+from dialogform_hooks.settings import *  # noqa: F403
