@@ -171,10 +171,11 @@ def _attempt_record(*, delivery: Delivery, attempt: DeliveryAttempt, changes: di
             succeeded=attempt.succeeded,
             status_code=attempt.status_code,
             duration_ms=attempt.duration_ms,
-            error=storable_text(
-                f"{attempt.error} (The answer could not be stored: {type(error).__name__}.)".strip(),
-                limit=ERROR_STORE_LIMIT,
-            ),
+            # Plain ASCII, every other character escaped: a second way of cleaning, independent of the first.
+            error=(
+                attempt.error.encode("unicode_escape").decode("ascii")[:ERROR_STORE_LIMIT]
+                + f" (The answer could not be stored: {type(error).__name__}.)"
+            ).strip(),
         )
         _attempt_write(delivery=delivery, attempt=plain, changes=changes)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, datetime
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from integrations.conf import DEFAULT_RETRY_SCHEDULE, parse_retry_schedule
 from integrations.retry import parse_retry_after, retry_delay
@@ -83,3 +86,21 @@ NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
 )
 def test_retry_after_header_parses(header: str | None, expected: float | None) -> None:
     assert parse_retry_after(header, now=NOW) == expected
+
+
+@pytest.mark.parametrize("header", ["²", "³", "¹", "٣", "\uff15", "1²", "߁0", "1_000", "+5", "5.5", "0x10", "1\x00"])
+def test_retry_after_is_ascii_digits_only(header: str) -> None:
+    # "²".isdigit() is true and float("²") raises: such a header once crashed the job that read it.
+    assert parse_retry_after(header, now=NOW) is None
+
+
+def test_retry_after_of_very_many_digits_is_a_long_wait_not_an_error() -> None:
+    # int() refuses more than 4,300 digits; the wait is bounded by the schedule anyway.
+    assert parse_retry_after("9" * 5000, now=NOW) == 1e12
+
+
+@settings(max_examples=500, deadline=None)
+@given(header=st.one_of(st.text(max_size=60), st.binary(max_size=60).map(lambda raw: raw.decode("latin-1"))))
+def test_any_retry_after_header_is_none_or_a_wait(header: str) -> None:
+    seconds = parse_retry_after(header, now=NOW)
+    assert seconds is None or (0 <= seconds < math.inf)

@@ -191,3 +191,27 @@ def test_error_reports_hide_the_secrets_of_the_failing_frames(monkeypatch: pytes
     assert key not in html
     assert "secrets" in text  # the variable is listed, its value hidden
     assert "********************" in text
+
+
+def test_every_page_that_shows_a_secret_forbids_caching(client: Client, admin_user: Any, account: Account) -> None:
+    from tests.test_isolation import every_url
+
+    webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")
+    flow = Flow.objects.create(account=account, name="Mine")
+    chat = Chat.objects.create(flow=flow, identifier="own", status=Chat.Status.COMPLETED)
+    prompt = flow.prompts.create(name="q", text="?", position=0)
+    own = {
+        "delivery": webhook.deliveries.get(),
+        "flow": flow,
+        "chat": chat,
+        "response": chat.responses.create(prompt=prompt, answer="a"),
+    }
+    client.force_login(admin_user)
+    showing = []
+    for name, url in every_url(own):
+        response = client.get(url, follow=True)
+        if webhook.secret in response.content.decode():
+            showing.append(name)
+            # Browsers and proxies must keep no copy: a shared computer's back button, a cache on the way.
+            assert "no-store" in response.get("Cache-Control", ""), name
+    assert "integrations:webhook" in showing  # the walk did reach the page with the secret

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -13,6 +15,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import Account
 from chats.models import Chat
 from integrations.models import DeliveryAttempt, Webhook
+from integrations.validators import validate_webhook_url
 from tests.conftest import FakeDNS
 
 PUBLIC = "93.184.215.14"
@@ -234,3 +237,44 @@ def test_environment_proxies_cannot_route_around_the_guard(
         proxy.server_close()
     assert proxied == []
     assert len(receiver.log) == 1
+
+
+@pytest.fixture
+def silent_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A DNS that never answers. Stands in for the system resolver (getaddrinfo), which these machines
+    cannot point at a nameserver of ours: a lookup blocks until the test ends."""
+    released = threading.Event()
+
+    def never_answers(host: str, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        released.wait(60)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr("integrations.destinations.resolver", never_answers)
+    yield
+    released.set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dns_lookup_that_never_answers_counts_against_the_attempt(
+    silent_dns: None, account: Account, flow: Any, run_worker: Callable[[], None], settings: Any
+) -> None:
+    settings.INTEGRATIONS_ATTEMPT_TIMEOUT = 1.0
+    Webhook.objects.create(account=account, url="http://silent.example/hook")  # saved before DNS went silent
+    Chat.objects.create(flow=flow, identifier="s", status=Chat.Status.COMPLETED)
+    started = time.monotonic()
+    run_worker()
+    # Within the attempt's bound (with room for a busy machine), not the resolver's own retries.
+    assert time.monotonic() - started < 5
+    [attempt] = DeliveryAttempt.objects.all()
+    assert attempt.error == "Not sent: The host 'silent.example' could not be looked up in time (DNS did not answer)."
+    assert 900 <= attempt.duration_ms < 5000
+    assert attempt.delivery.status == "pending"  # retried on the schedule, like any failed attempt
+
+
+def test_a_url_whose_dns_never_answers_is_refused_at_save_in_bounded_time(silent_dns: None, settings: Any) -> None:
+    settings.INTEGRATIONS_ALLOW_PRIVATE_URLS = False
+    settings.INTEGRATIONS_CONNECT_TIMEOUT = 0.5
+    started = time.monotonic()
+    with pytest.raises(ValidationError, match="could not be looked up in time"):
+        validate_webhook_url("https://silent.example/hook")
+    assert time.monotonic() - started < 5

@@ -1,0 +1,337 @@
+"""No answer a receiver sends can jam a delivery: every job ends with its attempt on record.
+
+A raw-socket receiver on loopback answers with exactly the bytes a test gives it (broken status
+lines, NUL bytes, odd Unicode digits, bad framing, early closes), and the real RQ worker sends to
+it. After each job: the job raised nothing, the delivery is no longer claimed, and its attempt is
+in the log with a readable, storable error. Runs on SQLite and on PostgreSQL (`make test`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rq import SimpleWorker
+from rq.registry import FailedJobRegistry
+
+from accounts.models import Account
+from chats.models import Chat, Flow
+from integrations import delivery as delivery_module
+from integrations import signing
+from integrations.delivery import deliveries_claim
+from integrations.models import Delivery, DeliveryAttempt, Webhook
+from integrations.queue import webhooks_queue
+
+# The worker runs after commit, as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@dataclass
+class RawReceiver:
+    """A TCP server that reads one HTTP request per connection, then writes `answer` and closes."""
+
+    answer: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.running = True
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def _serve(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            try:
+                received = b""
+                while b"\r\n\r\n" not in received:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    received += chunk
+                head, _, body = received.partition(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length")
+                    ),
+                    0,
+                )
+                while len(body) < length:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    body += chunk
+                with self.lock:
+                    self.requests += 1
+                conn.sendall(self.answer)
+                conn.shutdown(socket.SHUT_WR)
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        self.running = False
+        self.sock.close()
+
+
+@pytest.fixture
+def raw_receiver() -> Iterator[RawReceiver]:
+    receiver = RawReceiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def hostile(transactional_db: None, raw_receiver: RawReceiver, settings: Any) -> Callable[[bytes], Delivery]:
+    """hostile(answer) -> the delivery, after the real worker sent one event to a receiver answering `answer`."""
+    settings.INTEGRATIONS_ATTEMPT_TIMEOUT = 2.0
+    settings.INTEGRATIONS_RETRY_SCHEDULE = "3600"  # earlier examples' retries stay out of the way
+    account = Account.objects.create(name="Hostile receivers")
+    flow = Flow.objects.create(account=account, name="Flow")
+    webhook = Webhook.objects.create(account=account, url=raw_receiver.url())
+    queue = webhooks_queue()
+    count = iter(range(1_000_000))
+
+    def send(answer: bytes) -> Delivery:
+        raw_receiver.answer = answer
+        # A fresh, healthy endpoint each time: an earlier answer's breaker (or 410) must not hold this one back.
+        Webhook.objects.filter(pk=webhook.pk).update(
+            is_active=True, disabled_at=None, consecutive_failures=0, failing_since=None, breaker_open_until=None
+        )
+        Chat.objects.create(flow=flow, identifier=f"chat-{next(count)}", status=Chat.Status.COMPLETED)
+        delivery = Delivery.objects.filter(webhook=webhook).order_by("-id").first()
+        assert delivery is not None
+        SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="CRITICAL")
+        failed_jobs = FailedJobRegistry(queue=queue).get_job_ids()
+        assert failed_jobs == [], "the job raised instead of recording the attempt"
+        delivery.refresh_from_db()
+        return delivery
+
+    return send
+
+
+def assert_on_record(delivery: Delivery, *, cleaned: bool = True) -> DeliveryAttempt:
+    """The attempt is in the log, the claim let go, the delivery on the schedule like any other failure."""
+    assert delivery.claimed_until is None and delivery.claim_token is None
+    assert delivery.attempt_count == 1
+    assert delivery.claims_without_attempt == 0
+    [attempt] = delivery.attempts.all()
+    if cleaned:
+        assert "\x00" not in attempt.error + attempt.response_body
+    if attempt.succeeded:
+        assert delivery.status == Delivery.Status.SUCCEEDED
+    else:
+        assert attempt.error, "a failed attempt says why"
+        # Retried on the schedule, or failed for good (410 Gone disables the endpoint).
+        assert delivery.status == Delivery.Status.FAILED or (
+            delivery.status == Delivery.Status.PENDING and delivery.next_attempt_at is not None
+        )
+    return attempt
+
+
+def response(status_line: bytes, *headers: bytes, body: bytes = b"", length: bool = True) -> bytes:
+    lines = [status_line, *headers]
+    if length:
+        lines.append(b"Content-Length: %d" % len(body))
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+# Answers that broke, or could break, a job; each must end as an attempt on record.
+HOSTILE_ANSWERS = {
+    # int("²") fails although "²".isdigit(): the job died before recording, and the same
+    # webhook-id was POSTed every minute for ever.
+    "Retry-After: superscript two": response(b"HTTP/1.1 429 Too Many Requests", b"Retry-After: \xb2"),
+    "Retry-After: superscript three": response(b"HTTP/1.1 503 Unavailable", b"Retry-After: \xb3"),
+    "Retry-After: superscript one": response(b"HTTP/1.1 429 Too Many Requests", b"Retry-After: \xb9"),
+    "Retry-After: 5,000 digits": response(b"HTTP/1.1 429 Too Many Requests", b"Retry-After: " + b"9" * 5000),
+    "Retry-After: a date that is not one": response(b"HTTP/1.1 503 X", b"Retry-After: Mon, 99 Foo 2026 25:61:61 GMT"),
+    "Retry-After: a NUL": response(b"HTTP/1.1 429 X", b"Retry-After: 1\x002"),
+    # PostgreSQL refused the error text that quoted this line ("cannot contain NUL (0x00) bytes").
+    "a NUL in the status line": b"HTTP/2\x00x 200 OK\r\n\r\n",
+    "a NUL in the reason": response(b"HTTP/1.1 500 Bo\x00om"),
+    "a NUL in the body": response(b"HTTP/1.1 500 Internal", body=b"before\x00after"),
+    "a NUL in a header": response(b"HTTP/1.1 500 Internal", b"X-Debug: a\x00b"),
+    "an escape sequence in the body": response(b"HTTP/1.1 400 Bad", body=b"\x1b[31mred\x1b[0m\x07"),
+    "invalid UTF-8 in the body": response(b"HTTP/1.1 500 Internal", body=b"\xff\xfe\xed\xa0\x80\xc0"),
+    "Latin-1 in a header": response(b"HTTP/1.1 500 Internal", b"X-Name: caf\xe9"),
+    "a redirect to a NUL": response(b"HTTP/1.1 302 Found", b"Location: /\x00x"),
+    "a header line without a colon": response(b"HTTP/1.1 200 OK", b"no colon here"),
+    "a header line of 70,000 bytes": response(b"HTTP/1.1 200 OK", b"X-Long: " + b"a" * 70_000),
+    "101 headers": response(b"HTTP/1.1 200 OK", *(b"X-%d: y" % n for n in range(101))),
+    "nothing at all": b"",
+    "bytes that are not HTTP": b"\x00\x01\x02\xff not http at all",
+    "HTTP/0.9 style": b"hello",
+    "status 999": response(b"HTTP/1.1 999 Odd"),
+    "status 0": response(b"HTTP/1.1 000 Zero"),
+    "status -1": response(b"HTTP/1.1 -1 Negative"),
+    "status in Unicode digits": response(b"HTTP/1.1 \xb2\xb2\xb2 Superscripts"),
+    "status of letters": response(b"HTTP/1.1 abc Letters"),
+    "a bad chunk size": response(b"HTTP/1.1 200 OK", b"Transfer-Encoding: chunked", body=b"zz\r\n", length=False),
+    "a chunked body cut short": response(
+        b"HTTP/1.1 200 OK", b"Transfer-Encoding: chunked", body=b"5\r\nab", length=False
+    ),
+    "a body shorter than its Content-Length": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc",
+    "gzip that is not gzip": response(b"HTTP/1.1 500 Internal", b"Content-Encoding: gzip", body=b"not gzip"),
+    "gzip of a NUL": response(b"HTTP/1.1 500 Internal", b"Content-Encoding: gzip", body=gzip.compress(b"\x00" * 100)),
+    "two Content-Lengths that differ": response(b"HTTP/1.1 500 X", b"Content-Length: 1", body=b"ab"),
+}
+
+
+@pytest.mark.parametrize("answer", HOSTILE_ANSWERS.values(), ids=HOSTILE_ANSWERS.keys())
+def test_a_hostile_answer_ends_as_an_attempt_on_record(hostile: Callable[[bytes], Delivery], answer: bytes) -> None:
+    assert_on_record(hostile(answer))
+
+
+def test_a_unicode_digit_retry_after_follows_the_schedule(hostile: Callable[[bytes], Delivery], settings: Any) -> None:
+    settings.INTEGRATIONS_RETRY_SCHEDULE = "60,600"
+    delivery = hostile(HOSTILE_ANSWERS["Retry-After: superscript two"])
+    attempt = assert_on_record(delivery)
+    assert attempt.status_code == 429
+    assert delivery.last_attempt_at is not None and delivery.next_attempt_at is not None
+    # The unreadable Retry-After is ignored: the published schedule's first delay applies.
+    assert delivery.next_attempt_at - delivery.last_attempt_at == pytest.approx(timedelta(seconds=60), abs=timedelta(2))
+
+
+def test_the_status_line_with_a_nul_is_shown_escaped(hostile: Callable[[bytes], Delivery]) -> None:
+    attempt = assert_on_record(hostile(HOSTILE_ANSWERS["a NUL in the status line"]))
+    assert "\\x00" in attempt.error  # what the receiver sent, visible in the log
+
+
+def test_the_body_is_stored_readable_and_bounded(hostile: Callable[[bytes], Delivery], settings: Any) -> None:
+    settings.INTEGRATIONS_RESPONSE_STORE_LIMIT = 100
+    body = b"\x00\x1b[1m" + "é".encode() * 500
+    attempt = assert_on_record(hostile(response(b"HTTP/1.1 500 Internal", body=body)))
+    assert attempt.response_body.startswith("\\x00\\x1b[1mé")
+    assert len(attempt.response_body) <= 100
+
+
+def test_an_error_in_our_own_sender_is_a_failed_attempt_on_record(
+    hostile: Callable[[bytes], Delivery], monkeypatch: pytest.MonkeyPatch, raw_receiver: RawReceiver
+) -> None:
+    # Signing never fails on a valid secret; the failure is forced to stand for any bug of ours.
+    def broken(**kwargs: Any) -> dict[str, str]:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(signing, "request_headers", broken)
+    attempt = assert_on_record(hostile(response(b"HTTP/1.1 200 OK")))
+    assert attempt.error == "Not sent: the sender failed (RuntimeError)."
+    assert raw_receiver.requests == 0
+
+
+def test_an_attempt_the_database_refuses_is_recorded_plainer(
+    hostile: Callable[[bytes], Delivery], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The last line of defence, reached only if cleaning missed something: cleaning is switched
+    # off here so that PostgreSQL refuses the NUL as it would have refused an unforeseen character.
+    monkeypatch.setattr(delivery_module, "storable_text", lambda value, limit: value if isinstance(value, str) else "")
+    postgresql = connection.vendor == "postgresql"
+    attempt = assert_on_record(hostile(b"HTTP/2\x00x 200 OK\r\n\r\n"), cleaned=postgresql)
+    if postgresql:
+        assert attempt.error.endswith("(The answer could not be stored: DataError.)")
+    else:
+        assert "HTTP/2\x00x" in attempt.error  # SQLite stores a NUL as it is
+
+
+def test_a_delivery_whose_claims_keep_expiring_with_nothing_on_record_fails(
+    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    """Three workers died mid-attempt on it: the fourth records it as failed instead of sending it again."""
+    Chat.objects.create(flow=flow, identifier="doomed", status=Chat.Status.COMPLETED)
+    for _ in range(3):  # each claim's worker dies: nothing is recorded, the lease runs out
+        [claimed] = deliveries_claim(webhook_id=webhook.pk, limit=1)
+        Delivery.objects.filter(pk=claimed.pk).update(claimed_until=claimed.claimed_until - timedelta(hours=1))
+    run_worker()
+    delivery = Delivery.objects.get(webhook=webhook)
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.claimed_until is None
+    [attempt] = delivery.attempts.all()
+    assert attempt.error.startswith("Not sent again: the last 3 tries to send this notification ended with nothing")
+    assert receiver.log == []  # not POSTed a fourth time
+    webhook.refresh_from_db()
+    assert webhook.consecutive_failures == 1
+
+
+def test_claims_given_back_unused_do_not_count(
+    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    Chat.objects.create(flow=flow, identifier="given-back", status=Chat.Status.COMPLETED)
+    for _ in range(5):  # a job out of time gives its unused claims back
+        delivery_module.deliveries_release(deliveries=deliveries_claim(webhook_id=webhook.pk, limit=1))
+    run_worker()
+    delivery = Delivery.objects.get(webhook=webhook)
+    assert (delivery.status, delivery.claims_without_attempt) == (Delivery.Status.SUCCEEDED, 0)
+    assert len(receiver.log) == 1
+
+
+# What Hypothesis sends: an HTTP-ish head (or plain bytes), any headers, any body, any framing,
+# cut short anywhere.
+header_bytes = st.binary(max_size=40).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
+retry_after = st.one_of(
+    st.text(max_size=12).map(lambda t: t.encode("utf-8", "surrogatepass")), st.integers(-1, 10**20).map(b"%d".__mod__)
+)
+status_line = st.one_of(
+    st.builds(
+        lambda version, code, reason: version + b" " + code + b" " + reason,
+        st.sampled_from([b"HTTP/1.1", b"HTTP/1.0", b"HTTP/2", b"HTTP/1.1\x00", b"ICY", b""]),
+        st.one_of(st.integers(-5, 1200).map(b"%d".__mod__), st.sampled_from([b"\xb2\xb2\xb2", b"2OO", b"", b"\x00"])),
+        header_bytes,
+    ),
+    header_bytes,
+)
+framing = st.sampled_from(["length", "wrong length", "none", "chunked", "bad chunked", "gzip", "bad gzip"])
+
+
+@st.composite
+def answers(draw: st.DrawFn) -> bytes:
+    head = [draw(status_line)]
+    head += [name + b": " + value for name, value in draw(st.lists(st.tuples(header_bytes, header_bytes), max_size=5))]
+    if draw(st.booleans()):
+        head.append(b"Retry-After: " + draw(retry_after).replace(b"\r", b"").replace(b"\n", b""))
+    body = draw(st.binary(max_size=300))
+    kind = draw(framing)
+    if kind == "length":
+        head.append(b"Content-Length: %d" % len(body))
+    elif kind == "wrong length":
+        head.append(b"Content-Length: %d" % draw(st.integers(0, 1000)))
+    elif kind in {"chunked", "bad chunked"}:
+        head.append(b"Transfer-Encoding: chunked")
+        body = (b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)) if kind == "chunked" else b"%s\r\n" % body[:8]
+    elif kind in {"gzip", "bad gzip"}:
+        head.append(b"Content-Encoding: gzip")
+        body = gzip.compress(body) if kind == "gzip" else body
+    raw = b"\r\n".join(head) + b"\r\n\r\n" + body
+    return raw[: draw(st.integers(0, len(raw)))] if draw(st.booleans()) else raw
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answer=answers())
+def test_whatever_a_receiver_answers_the_attempt_is_on_record(
+    hostile: Callable[[bytes], Delivery], answer: bytes
+) -> None:
+    assert_on_record(hostile(answer))
