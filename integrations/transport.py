@@ -130,7 +130,9 @@ class _WebhookAdapter(HTTPAdapter):
         pool_kwargs: dict[str, Any] = dict(kwargs)
         hostname = host_params["host"].strip("[]")
         # post() vetted the host within the attempt's deadline; a lookup here is for other callers.
-        address = getattr(request, "vetted_address", None) or check_host(hostname)[0]
+        address = getattr(request, "vetted_address", None)
+        if address is None:
+            address = check_host(hostname)[0]
         host_params["host"] = f"[{address}]" if address.version == 6 else str(address)
         request.headers["Host"] = urlsplit(request.url or "").netloc
         if host_params["scheme"] == "https":

@@ -1,0 +1,48 @@
+"""Migrations that move data keep it: a secret rotated before the upgrade still signs after it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from integrations.models import Webhook
+from integrations.webhooks import webhook_signing_secrets
+
+BEFORE = [("integrations", "0002_secret_rotation_and_test_events")]
+AFTER = [("integrations", "0003_claims_and_retired_secrets")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_previous_secret_becomes_a_retired_one_with_its_expiry() -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    old = executor.loader.project_state(BEFORE).apps
+    account = old.get_model("accounts", "Account").objects.create(name="Upgraded")
+    expires = timezone.now() + timedelta(hours=3)
+    old.get_model("integrations", "Webhook").objects.create(
+        account=account,
+        url="http://127.0.0.1:9/",
+        secret="whsec_new",
+        previous_secret="whsec_old",
+        previous_secret_expires_at=expires,
+    )
+    old.get_model("integrations", "Webhook").objects.create(
+        account=account, url="http://127.0.0.1:9/", secret="whsec_x"
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(AFTER)
+    rotated, plain = Webhook.objects.order_by("id")
+    assert webhook_signing_secrets(webhook=rotated) == ["whsec_new", "whsec_old"]
+    assert webhook_signing_secrets(webhook=rotated, now=expires + timedelta(seconds=1)) == ["whsec_new"]
+    assert plain.retired_secrets == []
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)  # and back, keeping the longest-lived one
+    webhook = executor.loader.project_state(BEFORE).apps.get_model("integrations", "Webhook").objects.get(pk=rotated.pk)
+    assert (webhook.previous_secret, webhook.previous_secret_expires_at) == ("whsec_old", expires)
+    MigrationExecutor(connection).migrate(AFTER)
