@@ -85,7 +85,7 @@ resolver: Resolver = socket.getaddrinfo
 # getaddrinfo() takes no timeout, and a DNS server that never answers holds its caller for as long
 # as the system resolver's own retries last. Lookups run on these threads instead, and the caller
 # waits only as long as it may; a stuck lookup costs a thread here, not a worker.
-_lookups = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook-dns")
+_lookups = ThreadPoolExecutor(max_workers=32, thread_name_prefix="webhook-dns")
 
 
 def resolve(host: str, *, deadline: float | None = None) -> list[IPAddress]:

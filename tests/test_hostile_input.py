@@ -208,3 +208,9 @@ def test_django_admin_forms_refuse_control_characters(
     instance = model(**related, **values)
     with pytest.raises(ValidationError, match="control character"):
         instance.full_clean()
+
+
+def test_form_data_that_cannot_be_read_is_a_400(client: Client) -> None:
+    answer = client.post(reverse("login"), data=b"--x\r\n", content_type="multipart/form-data; boundary=")
+    assert answer.status_code == 400
+    assert "The form data could not be read" in answer.content.decode()

@@ -244,18 +244,29 @@ def test_an_error_in_our_own_sender_is_a_failed_attempt_on_record(
     assert raw_receiver.requests == 0
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [b"HTTP/2\x00x 200 OK\r\n\r\n", response(b"HTTP/1.1 200 OK", body=b"fine\x00then")],
+    ids=["a failure, written at once", "a success, written with others"],
+)
 def test_an_attempt_the_database_refuses_is_recorded_plainer(
-    hostile: Callable[[bytes], Delivery], monkeypatch: pytest.MonkeyPatch
+    hostile: Callable[[bytes], Delivery], monkeypatch: pytest.MonkeyPatch, answer: bytes
 ) -> None:
     # The last line of defence, reached only if cleaning missed something: cleaning is switched
     # off here so that PostgreSQL refuses the NUL as it would have refused an unforeseen character.
-    monkeypatch.setattr(delivery_module, "storable_text", lambda value, limit: value if isinstance(value, str) else "")
+    monkeypatch.setattr(
+        delivery_module, "storable_text", lambda value, limit: value if isinstance(value, str) else value.decode()
+    )
     postgresql = connection.vendor == "postgresql"
-    attempt = assert_on_record(hostile(b"HTTP/2\x00x 200 OK\r\n\r\n"), cleaned=postgresql)
-    if postgresql:
-        assert attempt.error.endswith("(The answer could not be stored: DataError.)")
+    attempt = assert_on_record(hostile(answer), cleaned=postgresql)
+    if not postgresql:
+        assert "\x00" in attempt.error + attempt.response_body  # SQLite stores a NUL as it is
+    elif attempt.succeeded:
+        assert attempt.response_body == ""  # left out
+        assert attempt.error == "(The answer could not be stored: DataError.)"
     else:
-        assert "HTTP/2\x00x" in attempt.error  # SQLite stores a NUL as it is
+        # The error escaped to plain ASCII, a second way of cleaning that does not depend on the first.
+        assert attempt.error == "Connection failed: HTTP/2\\x00x (The answer could not be stored: DataError.)"
 
 
 def test_a_delivery_whose_claims_keep_expiring_with_nothing_on_record_fails(

@@ -187,3 +187,10 @@ def test_superusers_and_holders_of_the_permission_use_the_dashboard(django_user_
     client.force_login(user)
     for url in dashboard_urls():
         assert client.get(url).status_code == 200, url
+
+
+def test_other_admin_filters_still_work(viewer: Client, targets: list[Webhook]) -> None:
+    Webhook.objects.filter(pk=targets[0].pk).update(is_active=False)
+    url = reverse("admin:integrations_webhook_changelist")
+    assert count(viewer, url, {"is_active__exact": "1"}) == (200, 1)
+    assert count(viewer, url, {"url__startswith": "http://127.0.0.1:9/"}) == (200, 2)

@@ -133,3 +133,11 @@ def test_a_malformed_url_is_a_failed_attempt_not_an_exception() -> None:
     result = post("http://[::1")
     assert result.status_code is None
     assert result.error
+
+
+def test_an_exception_that_cannot_say_what_it_is_is_named() -> None:
+    class Mute(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no words")
+
+    assert transport._reason(Mute()) == "Mute"

@@ -260,3 +260,36 @@ def test_fault_settings_keep_the_lease_longer_than_a_job() -> None:
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+
+
+def test_a_delivery_whose_worker_dies_every_time_ends_failed_not_sent_for_ever(
+    processes: Callable[..., Processes], fault_receiver: Receiver
+) -> None:
+    """Whatever kills the worker mid-attempt (here SIGKILL, in life a crash on some answer), it stops."""
+    arrived, release = threading.Semaphore(0), threading.Event()
+
+    def answer(path: str, nth: int) -> tuple[int, dict[str, str]]:
+        arrived.release()
+        release.wait(30)  # held open until the worker sending it is dead
+        return 200, {}
+
+    fault_receiver.answer = answer
+    _, flow, _ = webhook_for(fault_receiver, "/hook")
+    group = processes(INTEGRATIONS_ATTEMPT_TIMEOUT=3.0, INTEGRATIONS_CLAIM_LEASE_SECONDS=5.0)
+    group.sweeper()
+    event_ids = burst(flow, 1, "deadly")
+    try:
+        for round in range(3):
+            group.worker(f"doomed-{round}")
+            assert arrived.acquire(timeout=30), group.output()
+            group.kill(f"doomed-{round}")
+        group.worker("survivor")
+        wait_until_settled(event_ids, timeout=60, processes=group)
+    finally:
+        release.set()
+    delivery = Delivery.objects.get(event_id=event_ids[0])
+    assert delivery.status == Delivery.Status.FAILED
+    [attempt] = DeliveryAttempt.objects.filter(delivery=delivery)
+    assert attempt.error.startswith("Not sent again: the last 3 tries to send this notification ended with nothing")
+    assert fault_receiver.counts["/hook"] == 3  # not a fourth time, nor every minute after
+    report("worker dies on every attempt", f"sent {fault_receiver.counts['/hook']} times, then failed on record")
