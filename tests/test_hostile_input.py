@@ -11,14 +11,19 @@ from __future__ import annotations
 import unicodedata
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.test import Client
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounts.models import Account
+from accounts.validators import validate_multiline, validate_single_line
 from chats.models import Chat, Feedback, Flow, Prompt, Response
 from integrations.models import Webhook
 
@@ -202,8 +207,6 @@ def test_every_admin_changelist_survives_control_characters(client: Client, djan
 def test_django_admin_forms_refuse_control_characters(
     model: type[models.Model], values: dict[str, Any], account: Account, flow: Flow
 ) -> None:
-    from django.core.exceptions import ValidationError
-
     related: dict[str, Any] = {"account": account} if model is Flow else {"flow": flow} if model != Account else {}
     instance = model(**related, **values)
     with pytest.raises(ValidationError, match="control character"):
@@ -214,3 +217,35 @@ def test_form_data_that_cannot_be_read_is_a_400(client: Client) -> None:
     answer = client.post(reverse("login"), data=b"--x\r\n", content_type="multipart/form-data; boundary=")
     assert answer.status_code == 400
     assert "The form data could not be read" in answer.content.decode()
+
+
+any_text = st.text(st.characters(codec="utf-8", exclude_categories=()), min_size=1, max_size=40)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(identifier=any_text, answer=any_text)
+def test_whatever_a_participant_types_the_page_answers_without_an_error(
+    client: Client, flow: Flow, identifier: str, answer: str
+) -> None:
+    url = reverse("chats:participant", args=[flow.share_token])
+    page = client.get(url, {"identifier": identifier})
+    assert page.status_code in {200, 400}
+    if page.status_code == 200:
+        prompt = flow.prompts.order_by("position").first()
+        assert prompt is not None
+        posted = client.post(f"{url}?{urlencode({'identifier': identifier})}", {"prompt": prompt.pk, "answer": answer})
+        assert posted.status_code in {302, 400}
+    assert text_of_ours_with_controls() == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(st.characters(codec=None, exclude_categories=()), max_size=50), multiline=st.booleans())
+def test_the_text_check_refuses_exactly_the_control_characters(value: str, multiline: bool) -> None:
+    allowed = "\t\n\r" if multiline else ""
+    bad = [c for c in value if c not in allowed and unicodedata.category(c) in {"Cc", "Cs"}]
+    check = validate_multiline if multiline else validate_single_line
+    if bad:
+        with pytest.raises(ValidationError, match=f"U\\+{ord(bad[0]):04X}"):
+            check(value)
+    else:
+        check(value)
