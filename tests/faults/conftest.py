@@ -165,6 +165,8 @@ class Processes:
         }
         self.logs = logs
         self.running: dict[str, subprocess.Popen[bytes]] = {}
+        self.commands: dict[str, tuple[str, ...]] = {}
+        self.restarts: list[str] = []
 
     def start(self, name: str, *command: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("ab")
@@ -173,7 +175,23 @@ class Processes:
         )
         log.close()
         self.running[name] = process
+        self.commands[name] = command
         return process
+
+    def supervise(self) -> None:
+        """Start again whatever exited, as production's supervisor does.
+
+        An rq worker quits when Redis goes away outside its wait for a job (while it cleans its
+        registries at start-up, say); systemd or Kubernetes start it again, and so does this.
+        """
+        for name, process in list(self.running.items()):
+            if process.poll() is not None:
+                self.restarts.append(name)
+                command = self.commands[name]
+                if command[0] == "rqworker":
+                    self.worker(name)  # under a new name: the dead one's may still be registered
+                else:
+                    self.start(name, *command)
 
     def worker(self, name: str = "worker") -> subprocess.Popen[bytes]:
         return self.start(name, "rqworker", "webhooks", "--with-scheduler", "--name", f"{name}-{time.time_ns()}")
@@ -250,10 +268,14 @@ class Tally:
         )
 
 
-def wait_until_settled(event_ids: list[Any], timeout: float, processes: Processes | None = None) -> None:
+def wait_until_settled(
+    event_ids: list[Any], timeout: float, processes: Processes | None = None, *, supervised: bool = False
+) -> None:
     """Wait until every delivery of these events has reached a final state."""
     deadline = time.monotonic() + timeout
     while Delivery.objects.filter(event_id__in=event_ids, status=Delivery.Status.PENDING).exists():
+        if supervised and processes is not None:
+            processes.supervise()
         if time.monotonic() > deadline:
             pending = Delivery.objects.filter(event_id__in=event_ids, status=Delivery.Status.PENDING).count()
             detail = processes.output() if processes else ""
