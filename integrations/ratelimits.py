@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 
 # What each rate-limited action is called in the messages that refuse it.
-ACTION_NAMES = {"send_test": ("test", "tests"), "resend": ("resend", "resends")}
+ACTION_NAMES = {"send_test": "tests", "resend": "resends"}
 _PERIODS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 
 
@@ -23,7 +23,7 @@ def action_refusal(request: HttpRequest, *, action: str) -> str | None:
 
     Without Redis the count is unknown, and the action is refused rather than left unlimited.
     """
-    singular, plural = ACTION_NAMES[action]
+    plural = ACTION_NAMES[action]
     try:
         limited = is_ratelimited(
             request, group=f"integrations.{action}", key="user", rate=conf.ACTION_RATE, increment=True
@@ -31,16 +31,15 @@ def action_refusal(request: HttpRequest, *, action: str) -> str | None:
     except RedisError as error:
         logger.warning("rate limit of %s unknown (%s); refusing it for now", action, error)
         return (
-            f"The {singular} could not be sent: our rate limiter is unavailable right now, so nothing was sent. "
-            "Try again in a minute."
+            f"Nothing was sent: our rate limiter is unavailable right now, so {plural} are paused. Try again shortly."
         )
     if not limited:
         return None
-    return f"Too many {plural}: you can make {_rate_in_words(conf.ACTION_RATE)}. Try again shortly."
+    return f"Too many {plural}: {_rate_in_words(conf.ACTION_RATE)} are allowed. Try again shortly."
 
 
 def _rate_in_words(rate: str) -> str:
-    """ "5/m" as "5 a minute", "10/30s" as "10 every 30 seconds" (django-ratelimit's syntax)."""
+    """ "5/m" as "5 per minute", "10/30s" as "10 per 30 seconds" (django-ratelimit's syntax)."""
     count, _, period = rate.partition("/")
     number, unit = period[:-1], _PERIODS.get(period[-1:], period)
-    return f"{count} a {unit}" if number in {"", "1"} else f"{count} every {number} {unit}s"
+    return f"{count} per {unit}" if number in {"", "1"} else f"{count} per {number} {unit}s"

@@ -85,7 +85,7 @@ def test_send_test_and_resend_allow_five_a_minute_per_user(admin_client: Client,
     send_test = reverse("integrations:webhook_send_test")
     answers = [admin_client.post(send_test, follow=True).content.decode() for _ in range(6)]
     assert all("Test notification sent" in page for page in answers[:5])
-    assert "Too many tests" in answers[5]
+    assert "Too many tests: 5 per minute are allowed." in answers[5]
     assert Delivery.objects.count() == 5
 
     Chat.objects.create(flow=flow, identifier="r", status=Chat.Status.COMPLETED)
@@ -110,7 +110,7 @@ def test_without_redis_the_rate_limited_actions_are_refused_clearly(
     response = admin_client.post(reverse("integrations:webhook_send_test"), follow=True)
     page = response.content.decode()
     # The real reason, not "Too many tests": the user has sent none.
-    assert "our rate limiter is unavailable right now, so nothing was sent" in page
+    assert "Nothing was sent: our rate limiter is unavailable right now, so tests are paused." in page
     assert "Too many" not in page
     assert not Delivery.objects.exists()
 
@@ -135,3 +135,12 @@ def test_five_failed_logins_lock_the_username_out(client: Client, admin_user: An
     assert locked.status_code == 429
     assert "Too many failed log-ins" in locked.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("rate", "words"), [("5/m", "5 per minute"), ("10/30s", "10 per 30 seconds"), ("100/h", "100 per hour")]
+)
+def test_the_limit_is_told_in_words(rate: str, words: str) -> None:
+    from integrations.ratelimits import _rate_in_words
+
+    assert _rate_in_words(rate) == words
