@@ -215,3 +215,14 @@ def test_every_page_that_shows_a_secret_forbids_caching(client: Client, admin_us
             # Browsers and proxies must keep no copy: a shared computer's back button, a cache on the way.
             assert "no-store" in response.get("Cache-Control", ""), name
     assert "integrations:webhook" in showing  # the walk did reach the page with the secret
+
+
+def test_the_page_lists_when_each_previous_secret_stops(client: Client, admin_user: Any, account: Account) -> None:
+    webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")
+    client.force_login(admin_user)
+    client.post(reverse("integrations:webhook_rotate_secret"))
+    page = client.post(reverse("integrations:webhook_rotate_secret"), follow=True).content.decode()
+    webhook.refresh_from_db()
+    assert "2 previous secrets also sign every request, each until its own time:" in page
+    for entry in webhook_retired_secrets(webhook=webhook):
+        assert entry.secret not in page
