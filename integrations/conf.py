@@ -75,6 +75,11 @@ class Settings:
         return float(getattr(settings, "INTEGRATIONS_ATTEMPT_TIMEOUT", 15.0))
 
     @property
+    def DESTINATION_CACHE_SECONDS(self) -> float:
+        """How long a host's vetted address is reused at send time before DNS is asked and the answer vetted again."""
+        return float(getattr(settings, "INTEGRATIONS_DESTINATION_CACHE_SECONDS", 10.0))
+
+    @property
     def RESPONSE_READ_LIMIT(self) -> int:
         return int(getattr(settings, "INTEGRATIONS_RESPONSE_READ_LIMIT", 64 * 1024))
 

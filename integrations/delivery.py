@@ -242,7 +242,8 @@ def delivery_attempt(*, delivery: Delivery, webhook: Webhook, ledger: SuccessLed
         with transaction.atomic():
             _attempt_record(delivery=delivery, attempt=attempt, changes=_failed_changes(attempt, retry_in=retry_in))
             webhook_record_failure(webhook=webhook, at=attempted_at, gone=result.status_code == 410)
-    (logger.info if result.succeeded else logger.warning)(
+    # A line per success costs more than the request at full speed; failures are what an operator reads.
+    (logger.debug if result.succeeded else logger.warning)(
         "webhook %s delivery %s attempt %s: %s in %s ms",
         webhook.pk,
         delivery.pk,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -125,3 +126,36 @@ def check_host(host: str, *, deadline: float | None = None) -> list[IPAddress]:
                     "webhooks can only go to public addresses."
                 )
     return addresses
+
+
+# Vetted addresses of hosts at send time, reused for a few seconds: one DNS lookup per host and
+# moment, not per attempt. Keyed by the address policy too, so a changed setting re-vets at once.
+_vetted: dict[tuple[str, bool], tuple[IPAddress, float]] = {}
+_vetted_lock = threading.Lock()
+_VETTED_MAX = 10_000
+
+
+def vetted_address(host: str, *, deadline: float) -> IPAddress:
+    """The address to connect to for `host` at send time: vetted now, or within DESTINATION_CACHE_SECONDS.
+
+    A refusal is never remembered: the next attempt asks DNS again (its answer may change back).
+    """
+    key = (host, conf.ALLOW_PRIVATE_URLS)
+    now = time.monotonic()
+    with _vetted_lock:
+        cached = _vetted.get(key)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    address = check_host(host, deadline=deadline)[0]
+    with _vetted_lock:
+        if len(_vetted) >= _VETTED_MAX:
+            for stale in [k for k, (_, until) in _vetted.items() if until <= now]:
+                del _vetted[stale]
+        _vetted[key] = (address, now + conf.DESTINATION_CACHE_SECONDS)
+    return address
+
+
+def vetted_forget() -> None:
+    """Forget every vetted address (tests that change what a name resolves to)."""
+    with _vetted_lock:
+        _vetted.clear()

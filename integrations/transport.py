@@ -16,7 +16,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .conf import conf
-from .destinations import DestinationRefused, check_host
+from .destinations import DestinationRefused, check_host, vetted_address
 
 
 @dataclass
@@ -201,7 +201,7 @@ def post(*, url: str, body: bytes, headers: dict[str, str]) -> TransportResult:
     try:
         request = requests.Request("POST", url, data=body, headers=headers).prepare()
         # The DNS lookup counts against the attempt's time, and the connection goes to the vetted address.
-        request.vetted_address = check_host(urlsplit(url).hostname or "", deadline=deadline)[0]  # type: ignore[attr-defined]
+        request.vetted_address = vetted_address(urlsplit(url).hostname or "", deadline=deadline)  # type: ignore[attr-defined]
         remaining = max(0.001, deadline - time.monotonic())
         with adapter().send(
             request,

@@ -15,6 +15,7 @@ from rq import SimpleWorker
 
 from accounts.models import Account, Membership
 from chats.models import Chat, Flow, Prompt
+from integrations.destinations import vetted_forget
 from integrations.models import Webhook
 from integrations.queue import forget_queue, webhooks_queue
 
@@ -97,6 +98,7 @@ class FakeDNS:
 def dns(monkeypatch: pytest.MonkeyPatch) -> FakeDNS:
     fake = FakeDNS()
     monkeypatch.setattr("integrations.destinations.resolver", fake)
+    vetted_forget()  # what an earlier test's names resolved to is no longer true
     return fake
 
 

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from accounts.models import Account
 from chats.models import Chat
-from integrations.models import DeliveryAttempt, Webhook
+from integrations.models import Delivery, DeliveryAttempt, Webhook
 from integrations.validators import validate_webhook_url
 from tests.conftest import FakeDNS
 
@@ -278,3 +279,60 @@ def test_a_url_whose_dns_never_answers_is_refused_at_save_in_bounded_time(silent
     with pytest.raises(ValidationError, match="could not be looked up in time"):
         validate_webhook_url("https://silent.example/hook")
     assert time.monotonic() - started < 5
+
+
+class CountingDNS(FakeDNS):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups: list[str] = []
+
+    def __call__(self, host: str, port: Any, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        self.lookups.append(host)
+        return super().__call__(host, port, *args, **kwargs)
+
+
+@pytest.fixture
+def counting_dns(monkeypatch: pytest.MonkeyPatch) -> CountingDNS:
+    fake = CountingDNS()
+    monkeypatch.setattr("integrations.destinations.resolver", fake)
+    return fake
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("cache_seconds", "lookups"), [(10.0, 1), (0.0, 5)])
+def test_a_hosts_vetted_address_is_reused_for_a_few_seconds_then_vetted_again(
+    counting_dns: CountingDNS,
+    account: Account,
+    flow: Any,
+    receiver: Any,
+    run_worker: Callable[[], None],
+    settings: Any,
+    cache_seconds: float,
+    lookups: int,
+) -> None:
+    settings.INTEGRATIONS_DESTINATION_CACHE_SECONDS = cache_seconds
+    counting_dns.names["hooks.customer.example"] = ["127.0.0.1"]
+    Webhook.objects.create(account=account, url=f"http://hooks.customer.example:{receiver.port}/hook")
+    for number in range(5):
+        Chat.objects.create(flow=flow, identifier=f"c{number}", status=Chat.Status.COMPLETED)
+    run_worker()
+    assert len(receiver.log) == 5
+    assert counting_dns.lookups.count("hooks.customer.example") == lookups
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_is_not_remembered(
+    counting_dns: CountingDNS, account: Account, flow: Any, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    url = f"http://flaky.example:{receiver.port}/hook"
+    Webhook.objects.create(account=account, url=url)  # saved while it resolved; now it does not
+    Chat.objects.create(flow=flow, identifier="first", status=Chat.Status.COMPLETED)
+    run_worker()
+    assert receiver.log == []
+    counting_dns.names["flaky.example"] = ["127.0.0.1"]  # the answer came back
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    from integrations.dispatch import webhook_wake
+
+    webhook_wake(webhook_id=Webhook.objects.get().pk)
+    run_worker()
+    assert len(receiver.log) == 1
