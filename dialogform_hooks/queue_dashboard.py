@@ -20,16 +20,13 @@ from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 PERMISSION = "django_rq.admin"
 
 
-def may_use_queue_dashboard(user: Any) -> bool:
-    return bool(user.is_active and user.is_staff and (user.is_superuser or user.has_perm(PERMISSION)))
-
-
 def queue_dashboard_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (request.user.is_active and request.user.is_staff):  # as Django admin: its login page
+        user = request.user
+        if not (user.is_active and user.is_staff):  # as Django admin: its login page
             return redirect_to_login(request.get_full_path(), "admin:login")
-        if not may_use_queue_dashboard(request.user):
+        if not (user.is_superuser or user.has_perm(PERMISSION)):
             raise PermissionDenied("The queue dashboard is for superusers.")
         return view(request, *args, **kwargs)
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from . import host
 from .conf import conf
 from .dispatch import webhooks_wake_on_commit
-from .models import Delivery, Webhook
+from .models import DELIVERY_RESTART, Delivery, Webhook
 
 logger = logging.getLogger(__name__)
 
@@ -117,10 +117,7 @@ def webhook_enable(*, webhook: Webhook, resend_failed: bool) -> int:
         resent = 0
         if resend_failed:
             resent = deliveries_failed_since_failing(webhook=webhook).update(
-                status=Delivery.Status.PENDING,
-                attempt_count=0,
-                claims_without_attempt=0,
-                next_attempt_at=timezone.now(),
+                **DELIVERY_RESTART, next_attempt_at=timezone.now()
             )
         _reset_health(webhook)
         webhook.is_active = True

@@ -117,6 +117,10 @@ class Delivery(models.Model):
         return f"{self.event} to {self.webhook} ({self.status})"
 
 
+# What sending a delivery again from the start resets (a resend, re-enabling its webhook).
+DELIVERY_RESTART = {"status": Delivery.Status.PENDING, "attempt_count": 0, "claims_without_attempt": 0}
+
+
 class DeliveryAttempt(models.Model):
     """One POST (or a try that never got an answer), as shown in the delivery log."""
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from . import events, host
 from .dispatch import webhooks_wake_on_commit
-from .models import Delivery, Event, Webhook
+from .models import DELIVERY_RESTART, Delivery, Event, Webhook
 
 _MISSING = object()
 
@@ -120,11 +120,7 @@ def delivery_resend(*, delivery: Delivery) -> Delivery:
         raise ValueError("The delivery's webhook was deleted; there is nowhere to send it.")
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).exclude(status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.PENDING,
-            attempt_count=0,
-            claims_without_attempt=0,
-            claimed_until=None,
-            claim_token=None,
+            **DELIVERY_RESTART, claimed_until=None, claim_token=None
         )
         Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(next_attempt_at=timezone.now())
         webhooks_wake_on_commit(webhook_ids=[delivery.webhook_id])

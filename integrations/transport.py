@@ -232,10 +232,13 @@ def post(*, url: str, body: bytes, headers: dict[str, str]) -> TransportResult:
 def _reason(error: BaseException) -> str:
     # The innermost cause is the readable one ("Connection refused"), not urllib3's wrapper text.
     cause: BaseException = error
-    seen = {id(cause)}
-    while (cause.__cause__ or cause.__context__) is not None and id(cause.__cause__ or cause.__context__) not in seen:
-        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
+    seen: set[int] = set()
+    while id(cause) not in seen:  # a chain can loop back on itself
         seen.add(id(cause))
+        inner = cause.__cause__ or cause.__context__
+        if inner is None:
+            break
+        cause = inner
     try:
         text = str(cause)
     except Exception:  # a broken __str__ must not turn a failed attempt into a crash
