@@ -75,6 +75,36 @@ class Settings:
         return float(getattr(settings, "INTEGRATIONS_ATTEMPT_TIMEOUT", 15.0))
 
     @property
+    def TROUBLED_ATTEMPT_TIMEOUT(self) -> float:
+        """The bound of an attempt to an endpoint whose last attempt timed out: less patience while it hangs."""
+        return float(getattr(settings, "INTEGRATIONS_TROUBLED_ATTEMPT_TIMEOUT", 5.0))
+
+    @property
+    def ENDPOINT_CONCURRENCY(self) -> int:
+        """Attempts in flight to one healthy endpoint at once, across every worker (one at a time while in trouble)."""
+        return max(1, int(getattr(settings, "INTEGRATIONS_ENDPOINT_CONCURRENCY", 4)))
+
+    @property
+    def SENDER_ENDPOINTS(self) -> int:
+        """Healthy endpoints one worker process sends to at once (its lane for them)."""
+        return max(1, int(getattr(settings, "INTEGRATIONS_SENDER_ENDPOINTS", 64)))
+
+    @property
+    def SENDER_TROUBLED_ENDPOINTS(self) -> int:
+        """Endpoints in trouble (failing, slow or hanging) one worker process sends to at once: their own lane."""
+        return max(1, int(getattr(settings, "INTEGRATIONS_SENDER_TROUBLED_ENDPOINTS", 8)))
+
+    @property
+    def SENDER_MAX_IN_FLIGHT(self) -> int:
+        """Attempts in flight in one worker process at once, whatever their endpoints."""
+        return max(1, int(getattr(settings, "INTEGRATIONS_SENDER_MAX_IN_FLIGHT", 64)))
+
+    @property
+    def SLOW_ATTEMPT_SECONDS(self) -> float:
+        """An attempt still unanswered after this long moves its endpoint to the troubled lane."""
+        return float(getattr(settings, "INTEGRATIONS_SLOW_ATTEMPT_SECONDS", 1.0))
+
+    @property
     def DESTINATION_CACHE_SECONDS(self) -> float:
         """How long a host's vetted address is reused at send time before DNS is asked and the answer vetted again."""
         return float(getattr(settings, "INTEGRATIONS_DESTINATION_CACHE_SECONDS", 10.0))
@@ -125,6 +155,11 @@ class Settings:
     def BREAKER_FAILURES(self) -> int:
         """Consecutive failures after which a webhook's deliveries wait for a cool-down."""
         return int(getattr(settings, "INTEGRATIONS_BREAKER_FAILURES", 5))
+
+    @property
+    def BREAKER_TIMEOUTS(self) -> int:
+        """Consecutive timeouts after which the breaker opens: a hanging endpoint costs a slot per attempt."""
+        return int(getattr(settings, "INTEGRATIONS_BREAKER_TIMEOUTS", 2))
 
     @property
     def BREAKER_COOLDOWN_MIN(self) -> float:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,9 +19,10 @@ from django.utils import timezone
 from . import signing, transport
 from .conf import conf
 from .dispatch import webhook_wake, webhook_wake_at
-from .health import webhook_record_failure, webhook_record_success
+from .health import webhook_attempt_timeout, webhook_is_troubled, webhook_record_failure, webhook_record_success
 from .models import Delivery, DeliveryAttempt, Webhook
 from .retry import parse_retry_after, retry_delay
+from .sender import Lanes, Seat, attempt_pool
 from .storable import storable_text
 from .webhooks import webhook_signing_secrets
 
@@ -28,6 +32,8 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_STATUSES = {429, 503}
 # An attempt's error as kept in the log: enough for any message we write, bounded for what a receiver sends.
 ERROR_STORE_LIMIT = 1000
+# An endpoint in trouble whose lane is full tries again this much later (its deliveries wait in the database).
+LANE_FULL_RETRY_SECONDS = 1.0
 
 
 @dataclass
@@ -180,18 +186,20 @@ def _attempt_record(*, delivery: Delivery, attempt: DeliveryAttempt, changes: di
         _attempt_write(delivery=delivery, attempt=plain, changes=changes)
 
 
-def _attempt_send(*, delivery: Delivery, webhook: Webhook) -> transport.TransportResult:
-    """One signed POST; whatever raises on the way is a failed attempt with a readable error, not a crash."""
+def _attempt_send(
+    *, delivery: Delivery, webhook: Webhook, secrets: Sequence[str], timeout: float
+) -> transport.TransportResult:
+    """One signed POST; whatever raises on the way is a failed attempt with a readable error, not a crash.
+
+    No database access: this may run on a thread of the attempt pool.
+    """
     started = time.monotonic()
     try:
         event = delivery.event
         headers = signing.request_headers(
-            msg_id=event.webhook_id,
-            timestamp=int(time.time()),
-            body=event.body,
-            secrets=webhook_signing_secrets(webhook=webhook),
+            msg_id=event.webhook_id, timestamp=int(time.time()), body=event.body, secrets=secrets
         )
-        return transport.post(url=webhook.url, body=event.body.encode(), headers=headers)
+        return transport.post(url=webhook.url, body=event.body.encode(), headers=headers, timeout=timeout)
     except Exception as error:
         logger.exception("webhook %s delivery %s: the sender failed", webhook.pk, delivery.pk)
         return transport.TransportResult(
@@ -213,14 +221,32 @@ def _retry_in(*, result: transport.TransportResult, attempts_made: int, at: date
     )
 
 
-def delivery_attempt(*, delivery: Delivery, webhook: Webhook, ledger: SuccessLedger) -> DeliveryAttempt:
-    """One signed POST of a claimed delivery, recorded with the delivery's next state and the webhook's health.
-
-    A success is written with the ledger's next batch; a failure at once. Whatever the receiver
-    answered, and whatever raised, the attempt ends on record.
-    """
+def delivery_attempt(
+    *, delivery: Delivery, webhook: Webhook, ledger: SuccessLedger, secrets: Sequence[str] | None = None
+) -> DeliveryAttempt:
+    """One signed POST of a claimed delivery, recorded with the delivery's next state and the webhook's health."""
     attempted_at = timezone.now()
-    result = _attempt_send(delivery=delivery, webhook=webhook)
+    result = _attempt_send(
+        delivery=delivery,
+        webhook=webhook,
+        secrets=webhook_signing_secrets(webhook=webhook) if secrets is None else secrets,
+        timeout=webhook_attempt_timeout(webhook),
+    )
+    return _attempt_finish(delivery=delivery, webhook=webhook, ledger=ledger, attempted_at=attempted_at, result=result)
+
+
+def _attempt_finish(
+    *,
+    delivery: Delivery,
+    webhook: Webhook,
+    ledger: SuccessLedger,
+    attempted_at: datetime,
+    result: transport.TransportResult,
+) -> DeliveryAttempt:
+    """Record an attempt: a success with the ledger's next batch, a failure at once.
+
+    Whatever the receiver answered, and whatever raised, the attempt ends on record.
+    """
     error = result.error
     if not result.succeeded and not error and result.status_code is not None:
         error = f"The receiver answered HTTP {result.status_code}."
@@ -241,7 +267,9 @@ def delivery_attempt(*, delivery: Delivery, webhook: Webhook, ledger: SuccessLed
         retry_in = _retry_in(result=result, attempts_made=attempts_made, at=attempted_at)
         with transaction.atomic():
             _attempt_record(delivery=delivery, attempt=attempt, changes=_failed_changes(attempt, retry_in=retry_in))
-            webhook_record_failure(webhook=webhook, at=attempted_at, gone=result.status_code == 410)
+            webhook_record_failure(
+                webhook=webhook, at=attempted_at, gone=result.status_code == 410, timed_out=result.timed_out
+            )
     # A line per success costs more than the request at full speed; failures are what an operator reads.
     (logger.debug if result.succeeded else logger.warning)(
         "webhook %s delivery %s attempt %s: %s in %s ms",
@@ -299,22 +327,34 @@ def webhook_next_due(*, webhook_id: int, now: datetime) -> datetime | None:
     return next_due
 
 
-def webhook_deliver_due(*, webhook_id: int) -> DrainResult:
-    """Send the webhook's due deliveries, bounded in count and time; queue whatever remains."""
+def webhook_deliver_due(*, webhook_id: int, seat: Seat | None = None, lanes: Lanes | None = None) -> DrainResult:
+    """Send the webhook's due deliveries, bounded in count and time; queue whatever remains.
+
+    On a worker's sender, `seat` and `lanes` say which lane the endpoint is in: an endpoint in
+    trouble moves to the troubled lane first, or waits a moment when that lane is full.
+    """
     outcome = DrainResult()
     until = _sending_acquire(webhook_id)
     if until is None:
         # Another job is sending to this endpoint; it checks for new deliveries before it lets go.
         return outcome
+    lane_full = False
     try:
         webhook = Webhook.objects.get(pk=webhook_id)
-        ledger = SuccessLedger(webhook)
-        try:
-            _drain(webhook, outcome, ledger)
-        finally:
-            ledger.write()
+        cooling = webhook.breaker_open_until is not None and webhook.breaker_open_until > timezone.now()
+        if seat is not None and lanes is not None and webhook_is_troubled(webhook) and not cooling:
+            lane_full = not lanes.move_to_troubled(seat)
+        if not lane_full:
+            ledger = SuccessLedger(webhook)
+            try:
+                _drain(webhook, outcome, ledger, seat)
+            finally:
+                ledger.write()
     finally:
         _sending_release(webhook_id, until)
+    if lane_full:
+        webhook_wake_at(webhook_id=webhook_id, when=timezone.now() + timedelta(seconds=LANE_FULL_RETRY_SECONDS))
+        return outcome
     state = Webhook.objects.filter(pk=webhook_id).values("is_active", "breaker_open_until").first()
     if state is None or not state["is_active"]:
         return outcome
@@ -333,30 +373,131 @@ def webhook_deliver_due(*, webhook_id: int) -> DrainResult:
     return outcome
 
 
-def _drain(webhook: Webhook, outcome: DrainResult, ledger: SuccessLedger) -> None:
+@dataclass
+class _InFlight:
+    delivery: Delivery
+    attempted_at: datetime
+    started: float
+
+
+class _Drain:
+    """One job's sends to one endpoint: claimed batches, up to the endpoint's window of attempts in flight.
+
+    The window is one attempt at a time until the endpoint answers with a success in this job (a
+    hanging endpoint never holds more than one slot), and again after any failure, while probing
+    after a cool-down, and while the endpoint is in the troubled lane.
+    """
+
+    def __init__(self, webhook: Webhook, outcome: DrainResult, ledger: SuccessLedger, seat: Seat | None) -> None:
+        self.webhook = webhook
+        self.outcome = outcome
+        self.ledger = ledger
+        self.seat = seat
+        self.started = time.monotonic()
+        self.probing = webhook.breaker_open_until is not None  # after a cool-down, one probe decides
+        self.answered = False
+        self.secrets = webhook_signing_secrets(webhook=webhook)
+        self.in_flight: dict[Future[transport.TransportResult], _InFlight] = {}
+
+    def window(self) -> int:
+        if (
+            self.probing
+            or not self.answered
+            or webhook_is_troubled(self.webhook)
+            or (self.seat is not None and self.seat.troubled)
+        ):
+            return 1
+        return conf.ENDPOINT_CONCURRENCY
+
+    def _attempting(self) -> None:
+        if self.seat is not None:
+            self.seat.attempting_since = min((item.started for item in self.in_flight.values()), default=None)
+
+    def _counted(self, attempt: DeliveryAttempt) -> None:
+        self.outcome.sent += 1
+        self.probing = False
+        self.answered = attempt.succeeded
+
+    def stop_reason(self) -> str | None:
+        if time.monotonic() - self.started >= conf.JOB_MAX_SECONDS:
+            return "out of time"
+        if not self.webhook.is_active or (self.webhook.breaker_open_until is not None and not self.probing):
+            return "stopped"
+        return None
+
+    def send(self, batch: deque[Delivery]) -> bool:
+        """Send a claimed batch; False when the job must stop (what was not sent is given back)."""
+        go_on = True
+        while batch or self.in_flight:
+            while batch and go_on and len(self.in_flight) < self.window():
+                reason = self.stop_reason()
+                if reason is not None:
+                    deliveries_release(deliveries=list(batch))
+                    batch.clear()
+                    self.outcome.more_due = reason == "out of time"
+                    go_on = False
+                    break
+                delivery = batch.popleft()
+                if delivery.claims_without_attempt > conf.CLAIMS_WITHOUT_ATTEMPT_MAX:
+                    delivery_give_up(delivery=delivery, webhook=self.webhook)
+                    continue
+                if not self.in_flight and self.window() == 1:
+                    self._send_here(delivery)
+                else:
+                    self._send_on_pool(delivery)
+            if self.in_flight:
+                self._record_answered()
+        return go_on
+
+    def _send_here(self, delivery: Delivery) -> None:
+        if self.seat is not None:
+            self.seat.attempting_since = time.monotonic()
+        try:
+            attempt = delivery_attempt(
+                delivery=delivery, webhook=self.webhook, ledger=self.ledger, secrets=self.secrets
+            )
+        finally:
+            if self.seat is not None:
+                self.seat.attempting_since = None
+        self._counted(attempt)
+
+    def _send_on_pool(self, delivery: Delivery) -> None:
+        future = attempt_pool().submit(
+            _attempt_send,
+            delivery=delivery,
+            webhook=self.webhook,
+            secrets=self.secrets,
+            timeout=webhook_attempt_timeout(self.webhook),
+        )
+        self.in_flight[future] = _InFlight(delivery, timezone.now(), time.monotonic())
+        self._attempting()
+
+    def _record_answered(self) -> None:
+        done, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            item = self.in_flight.pop(future)
+            attempt = _attempt_finish(
+                delivery=item.delivery,
+                webhook=self.webhook,
+                ledger=self.ledger,
+                attempted_at=item.attempted_at,
+                result=future.result(),
+            )
+            self._counted(attempt)
+        self._attempting()
+
+
+def _drain(webhook: Webhook, outcome: DrainResult, ledger: SuccessLedger, seat: Seat | None = None) -> None:
     if webhook.breaker_open_until is not None and webhook.breaker_open_until > timezone.now():
         return  # cooling down: nothing is attempted until it passes
-    # After a cool-down, one probe decides whether the endpoint is back.
-    probing = webhook.breaker_open_until is not None
-    started = time.monotonic()
+    drain = _Drain(webhook, outcome, ledger, seat)
     while outcome.sent < conf.JOB_MAX_DELIVERIES:
-        limit = 1 if probing else min(conf.BATCH_SIZE, conf.JOB_MAX_DELIVERIES - outcome.sent)
+        limit = 1 if drain.probing else min(conf.BATCH_SIZE, conf.JOB_MAX_DELIVERIES - outcome.sent)
         batch = deliveries_claim(webhook_id=webhook.pk, limit=limit)
         if not batch:
             return
-        for index, delivery in enumerate(batch):
-            out_of_time = time.monotonic() - started >= conf.JOB_MAX_SECONDS
-            if out_of_time or not webhook.is_active or (webhook.breaker_open_until is not None and not probing):
-                deliveries_release(deliveries=batch[index:])
-                outcome.more_due = out_of_time
-                return
-            if delivery.claims_without_attempt > conf.CLAIMS_WITHOUT_ATTEMPT_MAX:
-                delivery_give_up(delivery=delivery, webhook=webhook)
-                continue
-            delivery_attempt(delivery=delivery, webhook=webhook, ledger=ledger)
-            outcome.sent += 1
-            probing = False
+        go_on = drain.send(deque(batch))
         ledger.write()  # before claiming more: a lone delivery is recorded as soon as it is sent
-        if webhook.breaker_open_until is not None or not webhook.is_active or len(batch) < limit:
+        if not go_on or webhook.breaker_open_until is not None or not webhook.is_active or len(batch) < limit:
             return  # a short batch was all that was due; what came since, the caller's check finds
     outcome.more_due = True

@@ -19,11 +19,18 @@ from .models import DELIVERY_RESTART, Delivery, Webhook
 
 logger = logging.getLogger(__name__)
 
-HEALTH_FIELDS = ["consecutive_failures", "failing_since", "breaker_open_until", "breaker_cooldown_seconds"]
+HEALTH_FIELDS = [
+    "consecutive_failures",
+    "consecutive_timeouts",
+    "failing_since",
+    "breaker_open_until",
+    "breaker_cooldown_seconds",
+]
 
 
 def _reset_health(webhook: Webhook) -> None:
     webhook.consecutive_failures = 0
+    webhook.consecutive_timeouts = 0
     webhook.failing_since = None
     webhook.breaker_open_until = None
     webhook.breaker_cooldown_seconds = 0
@@ -42,9 +49,26 @@ def webhook_record_success(*, webhook: Webhook) -> None:
         _save(webhook, HEALTH_FIELDS)
 
 
-def webhook_record_failure(*, webhook: Webhook, at: datetime, gone: bool = False) -> None:
-    """Count a failed attempt; open the breaker, or disable the webhook, when it has come to that."""
+def webhook_is_troubled(webhook: Webhook) -> bool:
+    """Failing or cooling down: its sends go one at a time, in the worker's lane for endpoints in trouble."""
+    return bool(webhook.consecutive_failures or webhook.breaker_open_until is not None)
+
+
+def webhook_attempt_timeout(webhook: Webhook) -> float:
+    """The bound of the next attempt: shorter once an attempt timed out, until one succeeds."""
+    if webhook.consecutive_timeouts:
+        return min(conf.ATTEMPT_TIMEOUT, conf.TROUBLED_ATTEMPT_TIMEOUT)
+    return conf.ATTEMPT_TIMEOUT
+
+
+def webhook_record_failure(*, webhook: Webhook, at: datetime, gone: bool = False, timed_out: bool = False) -> None:
+    """Count a failed attempt; open the breaker, or disable the webhook, when it has come to that.
+
+    Timeouts in a row open the breaker sooner (BREAKER_TIMEOUTS): each one held a slot for the
+    whole attempt timeout, where a refused connection costs a millisecond.
+    """
     webhook.consecutive_failures += 1
+    webhook.consecutive_timeouts = webhook.consecutive_timeouts + 1 if timed_out else 0
     webhook.failing_since = webhook.failing_since or at
     if gone:
         webhook_disable(webhook=webhook, reason="The endpoint answered 410 Gone, which asks senders to stop.")
@@ -52,7 +76,7 @@ def webhook_record_failure(*, webhook: Webhook, at: datetime, gone: bool = False
     if at - webhook.failing_since >= timedelta(days=conf.DISABLE_AFTER_DAYS):
         webhook_disable(webhook=webhook, reason=f"Every delivery attempt failed for {conf.DISABLE_AFTER_DAYS:g} days.")
         return
-    if webhook.consecutive_failures >= conf.BREAKER_FAILURES:
+    if webhook.consecutive_failures >= conf.BREAKER_FAILURES or webhook.consecutive_timeouts >= conf.BREAKER_TIMEOUTS:
         # 1 min, doubling to 1 h: a dead endpoint is probed by one request per cool-down.
         cooldown = (
             min(webhook.breaker_cooldown_seconds * 2, conf.BREAKER_COOLDOWN_MAX)
@@ -62,9 +86,10 @@ def webhook_record_failure(*, webhook: Webhook, at: datetime, gone: bool = False
         webhook.breaker_cooldown_seconds = round(cooldown)
         webhook.breaker_open_until = timezone.now() + timedelta(seconds=cooldown)
         logger.warning(
-            "webhook %s: %s failures in a row; holding its deliveries for %s s",
+            "webhook %s: %s failures in a row (%s timeouts); holding its deliveries for %s s",
             webhook.pk,
             webhook.consecutive_failures,
+            webhook.consecutive_timeouts,
             round(cooldown),
         )
     _save(webhook, HEALTH_FIELDS)

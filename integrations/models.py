@@ -32,6 +32,8 @@ class Webhook(models.Model):
 
     # Endpoint health: failures since the last success, and the circuit breaker they drive.
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # Of those, the timeouts in a row: a hanging endpoint gets less patience and the breaker sooner.
+    consecutive_timeouts = models.PositiveIntegerField(default=0)
     failing_since = models.DateTimeField(null=True, blank=True)
     breaker_open_until = models.DateTimeField(null=True, blank=True)
     breaker_cooldown_seconds = models.PositiveIntegerField(default=0)

@@ -467,6 +467,7 @@ def test_successes_written_together_keep_their_order_with_failures(
     from integrations.jobs import deliver_webhook
 
     settings.INTEGRATIONS_LEDGER_SIZE = 20  # successes wait to be written in one go...
+    settings.INTEGRATIONS_ENDPOINT_CONCURRENCY = 1  # (one at a time, so the answers go in the deliveries' order)
     answers = iter([200, 200, 500])
 
     def answer(request: Request) -> Response:

@@ -12,6 +12,8 @@ import standardwebhooks
 from django_rq.workers import get_worker
 from rq import SimpleWorker
 
+from integrations.worker import WebhookWorker
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CREATE_AND_COMPLETE = """
@@ -29,9 +31,10 @@ print(webhook.secret, flow.pk)
 """
 
 
-def test_the_worker_setting_gives_the_plain_command_a_non_forking_worker(redis_url: str) -> None:
+def test_the_worker_setting_gives_the_plain_command_a_non_forking_worker_with_a_sender(redis_url: str) -> None:
     worker = get_worker("webhooks")
-    assert type(worker) is SimpleWorker
+    assert type(worker) is WebhookWorker
+    assert isinstance(worker, SimpleWorker)
     worker.connection.close()
 
 
