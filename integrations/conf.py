@@ -188,6 +188,11 @@ class Settings:
         return float(getattr(settings, "INTEGRATIONS_SWEEP_GRACE", 5.0))
 
     @property
+    def QUEUED_JOB_STALE_SECONDS(self) -> float:
+        """A webhook's job still queued after this long while its deliveries are due is queued again."""
+        return float(getattr(settings, "INTEGRATIONS_QUEUED_JOB_STALE_SECONDS", 30.0))
+
+    @property
     def PRUNE_BATCH(self) -> int:
         return int(getattr(settings, "INTEGRATIONS_PRUNE_BATCH", 1000))
 

@@ -50,11 +50,12 @@ def _claimable(now: datetime) -> Q:
 
 def deliveries_claim(*, webhook_id: int, limit: int) -> list[Delivery]:
     """Claim up to `limit` due deliveries; the conditional UPDATE lets only one claimer win each row."""
-    now = timezone.now()
     token = uuid.uuid4()
-    due = Delivery.objects.filter(_claimable(now), webhook_id=webhook_id).order_by("next_attempt_at", "id")
-    lease_until = now + timedelta(seconds=conf.CLAIM_LEASE_SECONDS)
     with transaction.atomic():
+        # The lease starts once the transaction holds its lock (SQLite's writers wait for each other).
+        now = timezone.now()
+        due = Delivery.objects.filter(_claimable(now), webhook_id=webhook_id).order_by("next_attempt_at", "id")
+        lease_until = now + timedelta(seconds=conf.CLAIM_LEASE_SECONDS)
         if connection.features.has_select_for_update_skip_locked:
             # PostgreSQL: rows another claimer is updating are skipped rather than waited for.
             due = due.select_for_update(skip_locked=True)
@@ -398,6 +399,7 @@ class _Drain:
         self.answered = False
         self.secrets = webhook_signing_secrets(webhook=webhook)
         self.in_flight: dict[Future[transport.TransportResult], _InFlight] = {}
+        self.claimed_at = time.monotonic()
 
     def window(self) -> int:
         if (
@@ -419,14 +421,23 @@ class _Drain:
         self.answered = attempt.succeeded
 
     def stop_reason(self) -> str | None:
-        if time.monotonic() - self.started >= conf.JOB_MAX_SECONDS:
+        now = time.monotonic()
+        if now - self.started >= conf.JOB_MAX_SECONDS:
+            return "out of time"
+        # A claim must outlive the attempt and its recording, or another sender could take it meanwhile
+        # (a database slow to write can age a batch's claims before the job's own limit is reached).
+        claim_spare = max(
+            1.0, conf.CLAIM_LEASE_SECONDS - webhook_attempt_timeout(self.webhook) - conf.LEDGER_SECONDS - 1
+        )
+        if now - self.claimed_at >= claim_spare:
             return "out of time"
         if not self.webhook.is_active or (self.webhook.breaker_open_until is not None and not self.probing):
             return "stopped"
         return None
 
-    def send(self, batch: deque[Delivery]) -> bool:
+    def send(self, batch: deque[Delivery], *, claimed_at: float) -> bool:
         """Send a claimed batch; False when the job must stop (what was not sent is given back)."""
+        self.claimed_at = claimed_at
         go_on = True
         while batch or self.in_flight:
             while batch and go_on and len(self.in_flight) < self.window():
@@ -496,7 +507,7 @@ def _drain(webhook: Webhook, outcome: DrainResult, ledger: SuccessLedger, seat: 
         batch = deliveries_claim(webhook_id=webhook.pk, limit=limit)
         if not batch:
             return
-        go_on = drain.send(deque(batch))
+        go_on = drain.send(deque(batch), claimed_at=time.monotonic())
         ledger.write()  # before claiming more: a lone delivery is recorded as soon as it is sent
         if not go_on or webhook.breaker_open_until is not None or not webhook.is_active or len(batch) < limit:
             return  # a short batch was all that was due; what came since, the caller's check finds

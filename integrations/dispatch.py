@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from .conf import conf
 from .queue import redis_connection, webhooks_queue
 
 logger = logging.getLogger(__name__)
@@ -51,14 +52,30 @@ def webhook_ensure_queued(*, webhook_id: int) -> bool:
     if flag is not None:
         job_id = flag.decode() if isinstance(flag, bytes) else str(flag)
         try:
-            status: JobStatus | None = Job.fetch(job_id, connection=connection).get_status()
+            job: Job | None = Job.fetch(job_id, connection=connection)
         except NoSuchJobError:
-            status = None
-        if status in {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}:
+            job = None
+        status = job.get_status() if job is not None else None
+        if status in {JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED} or (
+            status == JobStatus.QUEUED and not _waited_too_long(job)
+        ):
             return False
         connection.delete(_wake_flag(webhook_id))
     webhook_wake(webhook_id=webhook_id)
     return True
+
+
+def _waited_too_long(job: Job | None) -> bool:
+    """A job queued this long is presumed lost and queued again (a second job finds nothing to do).
+
+    A worker killed while it waits for a job can leave its read open in Redis (its scheduler
+    child, forked from it, holds the socket): Redis then hands the next job to a dead reader.
+    """
+    enqueued_at = job.enqueued_at if job is not None else None
+    if enqueued_at is None:
+        return False
+    waited = datetime.now(UTC) - enqueued_at.replace(tzinfo=UTC)
+    return waited.total_seconds() > conf.QUEUED_JOB_STALE_SECONDS
 
 
 def webhook_wake_at(*, webhook_id: int, when: datetime) -> None:

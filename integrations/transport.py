@@ -39,6 +39,7 @@ class _Watchdog:
         self._condition = threading.Condition()
         self._armed: dict[int, _Arming] = {}
         self._thread: threading.Thread | None = None
+        self._wakes_at = float("inf")
 
     def arm(self, deadline: float) -> None:
         with self._condition:
@@ -46,7 +47,9 @@ class _Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._watch, name="webhook-attempt-watchdog", daemon=True)
                 self._thread.start()
-            self._condition.notify()
+            if deadline < self._wakes_at:
+                # Woken only when this deadline comes first: a thread switch per attempt costs more than the POST.
+                self._condition.notify()
 
     def track(self, sock: socket.socket | None) -> None:
         with self._condition:
@@ -74,7 +77,8 @@ class _Watchdog:
                         if arming.sock is not None:
                             _cut(arming.sock)
                 upcoming = [arming.deadline for arming in waiting if not arming.fired]
-                self._condition.wait(min(upcoming) - now if upcoming else None)
+                self._wakes_at = min(upcoming, default=float("inf"))
+                self._condition.wait(self._wakes_at - now if upcoming else None)
 
 
 def _cut(sock: socket.socket) -> None:

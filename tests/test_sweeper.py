@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -54,6 +55,20 @@ def test_a_flag_whose_job_vanished_is_replaced(flow: Flow, webhook: Webhook) -> 
     webhooks_queue().empty()  # the job is gone, its "queued" flag is not
     assert webhook_ensure_queued(webhook_id=webhook.pk) is True
     assert webhooks_queue().count == 1
+
+
+def test_a_job_queued_too_long_is_presumed_swallowed_and_queued_again(
+    flow: Flow, webhook: Webhook, settings: Any
+) -> None:
+    # A killed worker's read can outlive it in Redis (its forked scheduler holds the socket) and
+    # take the next job into rq's intermediate list, where nobody runs it.
+    stranded(flow, 1)
+    assert webhook_ensure_queued(webhook_id=webhook.pk) is True
+    settings.INTEGRATIONS_QUEUED_JOB_STALE_SECONDS = 0.2
+    assert webhook_ensure_queued(webhook_id=webhook.pk) is False  # still young
+    time.sleep(0.3)
+    assert webhook_ensure_queued(webhook_id=webhook.pk) is True
+    assert webhooks_queue().count == 2  # a second job is harmless: it finds its webhook's sender busy or done
 
 
 def test_claimed_recent_inactive_and_cooling_down_deliveries_are_left_alone(

@@ -1,0 +1,476 @@
+"""The delivery benchmarks, side by side in one run, written to docs/performance.md.
+
+    .venv/bin/python bench/run.py [--tiny] [--write docs/performance.md]
+
+Real parts only: a redis-server of its own, a temporary SQLite database (or DATABASE_URL, e.g.
+under bin/with-postgres), the Procfile's worker command (`python manage.py rqworker webhooks
+--with-scheduler`) in separate processes, and bench/receiver.py on 127.0.0.1. Nothing leaves
+this machine.
+
+Measured in the same run, so that ratios hold on a noisy shared machine:
+- the ceiling: a raw `requests.Session` loop and a raw `urllib3` loop to the same receiver;
+- the drain rate of a backlog, by 1 and 2 worker processes, to 1 and to 20 endpoints;
+- the request-path cost of completing a chat, with and without a webhook;
+- commit → arrival at a steady 50 and 200 events/s;
+- commit → arrival of a healthy account beside 3 and beside 50 hanging endpoints;
+- the peak RSS of the workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+@dataclass
+class Size:
+    raw_seconds: float
+    backlog: int
+    path_saves: int
+    steady_seconds: float
+    isolation_seconds: float
+
+
+FULL = Size(raw_seconds=3, backlog=10_000, path_saves=400, steady_seconds=10, isolation_seconds=20)
+TINY = Size(raw_seconds=0.3, backlog=200, path_saves=20, steady_seconds=1, isolation_seconds=2)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"nothing listens on port {port}")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+@dataclass
+class Results:
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)
+
+    def add(self, name: str, value: str, note: str = "") -> None:
+        self.rows.append((name, value, note))
+        print(f"{name:<58} {value:>22}  {note}", flush=True)
+
+
+class Bench:
+    def __init__(self, size: Size, workdir: Path) -> None:
+        self.size = size
+        self.workdir = workdir
+        self.redis_port = free_port()
+        self.receiver_port = free_port()
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "dialogform_hooks.settings",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or f"bench-only-{secrets.token_urlsafe(48)}",
+            "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'db.sqlite3'}",
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "INTEGRATIONS_ALLOW_PRIVATE_URLS": "1",
+            "INTEGRATIONS_LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.results = Results()
+        self.url = f"http://127.0.0.1:{self.receiver_port}"
+
+    # --- the parts -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        os.environ.update(self.env)
+        redis = shutil.which("redis-server") or "redis-server"
+        self.processes.append(
+            subprocess.Popen(
+                [redis, "--port", str(self.redis_port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
+            )
+        )
+        self.processes.append(
+            subprocess.Popen([sys.executable, str(ROOT / "bench/receiver.py"), str(self.receiver_port)])
+        )
+        wait_for_port(self.redis_port)
+        wait_for_port(self.receiver_port)
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)
+        import django
+
+        django.setup()
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.kill()
+            process.wait()
+
+    @contextmanager
+    def workers(self, count: int, *, warm_stop: bool = True) -> Iterator[list[subprocess.Popen[bytes]]]:
+        """`count` workers as the Procfile starts them; stopped after (killed when their sends hang)."""
+        started = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "rqworker",
+                    "webhooks",
+                    "--with-scheduler",
+                    "--name",
+                    f"bench-{n}-{time.time_ns()}",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=(self.workdir / f"worker-{n}.log").open("ab"),
+                start_new_session=True,  # its scheduler child goes with it
+            )
+            for n in range(count)
+        ]
+        try:
+            yield started
+        finally:
+            for process in started:
+                os.killpg(process.pid, signal.SIGTERM if warm_stop else signal.SIGKILL)
+            for process in started:
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+            for process in started:
+                # Left by a killed worker's scheduler child, if any.
+                subprocess.run(["pkill", "-KILL", "-g", str(process.pid)], check=False)
+            self.redis().flushall()
+
+    def redis(self) -> Any:
+        import redis
+
+        return redis.Redis(port=self.redis_port)
+
+    def arrivals(self) -> dict[str, float]:
+        import urllib3
+
+        answer: dict[str, float] = json.loads(urllib3.request("GET", f"{self.url}/arrivals").data)
+        return answer
+
+    def wait_for(self, identifiers: list[str], timeout: float) -> dict[str, float]:
+        deadline = time.time() + timeout
+        while True:
+            arrived = self.arrivals()
+            missing = [i for i in identifiers if i not in arrived]
+            if not missing:
+                return arrived
+            if time.time() > deadline:
+                raise SystemExit(f"{len(missing)} of {len(identifiers)} notifications did not arrive in {timeout} s")
+            time.sleep(0.05)
+
+    def account(self, name: str, url: str | None) -> Any:
+        from accounts.models import Account
+        from chats.models import Flow
+        from integrations.models import Webhook
+
+        account = Account.objects.create(name=name)
+        if url is not None:
+            Webhook.objects.create(account=account, url=url)
+        return Flow.objects.create(account=account, name=f"{name} flow")
+
+    def complete(self, flow: Any, identifiers: list[str]) -> None:
+        from django.db import transaction
+
+        from chats.models import Chat
+
+        with transaction.atomic():
+            for identifier in identifiers:
+                Chat.objects.create(flow=flow, identifier=identifier, status=Chat.Status.COMPLETED, score=1)
+
+    # --- the scenarios -----------------------------------------------------------------------
+
+    def raw_loops(self) -> None:
+        import requests
+        import urllib3
+
+        body = json.dumps({"type": "completed", "data": {"flowId": 1, "identifier": "raw", "score": 1}}).encode()
+        headers = {"Content-Type": "application/json", "webhook-id": "msg_raw"}
+
+        def rate(post: Callable[[], Any]) -> float:
+            count, started = 0, time.perf_counter()
+            while time.perf_counter() - started < self.size.raw_seconds:
+                post()
+                count += 1
+            return count / (time.perf_counter() - started)
+
+        session = requests.Session()
+        session.trust_env = False
+        self.results.figures["requests"] = rate(lambda: session.post(f"{self.url}/raw", data=body, headers=headers))
+        pool = urllib3.HTTPConnectionPool("127.0.0.1", self.receiver_port, maxsize=1)
+        self.results.figures["urllib3"] = rate(lambda: pool.urlopen("POST", "/raw", body=body, headers=headers))
+        self.results.add("raw requests.Session loop (kept alive)", f"{self.results.figures['requests']:,.0f} POST/s")
+        self.results.add("raw urllib3 loop (kept alive)", f"{self.results.figures['urllib3']:,.0f} POST/s")
+
+    def drain(self, *, processes: int, endpoints: int) -> None:
+        """A backlog committed while no worker runs, then drained: first arrival to last arrival."""
+        from integrations.models import Delivery
+
+        tag = f"drain-{processes}p-{endpoints}e-{time.time_ns()}"
+        per_endpoint = self.size.backlog // endpoints
+        identifiers = []
+        for number in range(endpoints):
+            flow = self.account(f"{tag}-{number}", f"{self.url}/{tag}/{number}")
+            batch = [f"{tag}-{number}-{n}" for n in range(per_endpoint)]
+            self.complete(flow, batch)
+            identifiers += batch
+        with self.workers(processes) as started:
+            arrived = self.wait_for(identifiers, timeout=600)
+            while Delivery.objects.filter(status=Delivery.Status.PENDING).exists():
+                time.sleep(0.05)  # the last successes are recorded a moment after they arrive
+            rss = sum(peak_rss_mb(process.pid) for process in started)
+        times = [arrived[i] for i in identifiers]
+        rate = len(identifiers) / (max(times) - min(times))
+        key = f"drain-{processes}-{endpoints}"
+        self.results.figures[key] = rate
+        self.results.figures[f"rss-{processes}-{endpoints}"] = rss
+        versus = rate / self.results.figures["requests"]
+        self.results.add(
+            f"drain {len(identifiers):,} deliveries: {processes} worker{'s' if processes > 1 else ''}, "
+            f"{endpoints} endpoint{'s' if endpoints > 1 else ''}",
+            f"{rate:,.0f} deliveries/s",
+            f"{versus:.2f}x requests loop, {rate / self.results.figures['urllib3']:.2f}x urllib3; "
+            f"workers' peak RSS {rss:.0f} MB",
+        )
+
+    def request_path(self) -> None:
+        """What completing a chat costs the request that does it, with and without a webhook.
+
+        No worker runs meanwhile: on SQLite its writes would queue with the request's own and
+        measure the database's single writer, not this path. Each save with a webhook wakes the
+        webhook's job for real (the "queued" flag is cleared first, as a worker taking the job does).
+        """
+        from chats.models import Chat
+        from integrations.dispatch import webhook_job_started
+
+        costs: dict[str, list[float]] = {}
+        for label, url in (("without a webhook", None), ("with a webhook", f"{self.url}/path")):
+            flow = self.account(f"path-{label}-{time.time_ns()}", url)
+            webhook = flow.account.webhooks.first()
+            samples = []
+            for number in range(self.size.path_saves):
+                chat = Chat.objects.create(flow=flow, identifier=f"path-{label}-{number}-{time.time_ns()}")
+                chat.status = Chat.Status.COMPLETED
+                chat.score = 3
+                if webhook is not None:
+                    webhook_job_started(webhook_id=webhook.pk)
+                started = time.perf_counter()
+                chat.save()  # the completion's own transaction: outbox rows, and the job queued after commit
+                samples.append((time.perf_counter() - started) * 1000)
+            costs[label] = samples
+        self.redis().flushall()
+        without, with_ = (statistics.median(costs[k]) for k in ("without a webhook", "with a webhook"))
+        self.results.figures["path"] = with_ - without
+        self.results.add("completing a chat, median: without a webhook", f"{without:.2f} ms")
+        self.results.add("completing a chat, median: with a webhook", f"{with_:.2f} ms", f"+{with_ - without:.2f} ms")
+
+    def paced(self, flow: Any, rate: float, seconds: float, prefix: str) -> tuple[list[str], dict[str, float]]:
+        """Complete one chat at a time at `rate` a second; returns the identifiers and their commit times."""
+        from chats.models import Chat
+
+        committed: dict[str, float] = {}
+        identifiers = []
+        started = time.time()
+        for number in range(round(rate * seconds)):
+            wait = started + number / rate - time.time()
+            if wait > 0:
+                time.sleep(wait)
+            identifier = f"{prefix}-{number}"
+            Chat.objects.create(flow=flow, identifier=identifier, status=Chat.Status.COMPLETED, score=1)
+            committed[identifier] = time.time()
+            identifiers.append(identifier)
+        return identifiers, committed
+
+    def latency_row(self, name: str, identifiers: list[str], committed: dict[str, float], key: str) -> None:
+        arrived = self.wait_for(identifiers, timeout=120)
+        latencies = [(arrived[i] - committed[i]) * 1000 for i in identifiers]
+        p50, p95, p99 = (percentile(latencies, f) for f in (0.5, 0.95, 0.99))
+        self.results.figures[key] = p99
+        self.results.add(name, f"p50 {p50:,.0f} · p95 {p95:,.0f} · p99 {p99:,.0f} ms", f"{len(latencies)} events")
+
+    def steady(self, rate: float) -> None:
+        flow = self.account(f"steady-{rate}-{time.time_ns()}", f"{self.url}/steady")
+        with self.workers(1):
+            time.sleep(2)  # listening
+            identifiers, committed = self.paced(flow, rate, self.size.steady_seconds, f"steady-{rate}")
+            achieved = len(identifiers) / (max(committed.values()) - min(committed.values()) + 1 / rate)
+            self.latency_row(
+                f"commit → arrival at {rate:.0f} events/s (achieved {achieved:.0f}/s)",
+                identifiers,
+                committed,
+                f"steady-{rate:.0f}",
+            )
+
+    def beside_hanging(self, hanging: int) -> None:
+        """Hanging endpoints with 10 deliveries queued each; meanwhile a healthy account, 2 events a second."""
+        tag = f"hang-{hanging}-{time.time_ns()}"
+        healthy = self.account(f"{tag}-healthy", f"{self.url}/healthy")
+        with self.workers(1, warm_stop=False):
+            time.sleep(2)  # listening
+            for number in range(hanging):
+                self.complete(
+                    self.account(f"{tag}-{number}", f"{self.url}/hang/{number}"),
+                    [f"{tag}-{number}-{n}" for n in range(10)],
+                )
+            identifiers, committed = self.paced(healthy, 2, self.size.isolation_seconds, f"{tag}-healthy")
+            self.latency_row(
+                f"healthy account beside {hanging} hanging endpoints (10 deliveries each)",
+                identifiers,
+                committed,
+                f"hanging-{hanging}",
+            )
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process (VmHWM), with its children (the scheduler)."""
+    total = 0.0
+    for candidate in [pid, *children(pid)]:
+        try:
+            for line in Path(f"/proc/{candidate}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return total
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite (WAL)"
+    return (
+        f"{os.cpu_count()} CPU cores ({cpu}), {memory_kb / 1024 / 1024:.0f} GiB RAM, Linux {platform.release()}, "
+        f"Python {platform.python_version()}, {database}, redis-server {redis_version()}"
+    )
+
+
+def redis_version() -> str:
+    output = subprocess.run(
+        [shutil.which("redis-server") or "redis-server", "--version"], capture_output=True, text=True
+    ).stdout
+    return next((part.split("=")[1] for part in output.split() if part.startswith("v=")), "?")
+
+
+TARGETS: list[tuple[str, Callable[[dict[str, float]], float], str, Callable[[float], bool]]] = [
+    ("one worker, 1 endpoint ÷ requests loop", lambda f: f["drain-1-1"] / f["requests"], "≥ 1.0x", lambda v: v >= 1.0),
+    (
+        "one worker, 1 endpoint ÷ urllib3 loop (aim)",
+        lambda f: f["drain-1-1"] / f["urllib3"],
+        "≥ 0.5x",
+        lambda v: v >= 0.5,
+    ),
+    ("2 workers ÷ 1 worker, 20 endpoints", lambda f: f["drain-2-20"] / f["drain-1-20"], "≥ 1.6x", lambda v: v >= 1.6),
+    ("request path: added by a webhook (ms)", lambda f: f["path"], "≤ +1.0 ms", lambda v: v <= 1.0),
+    ("p99 beside 3 hanging endpoints (ms)", lambda f: f["hanging-3"], "≤ 1,000 ms", lambda v: v <= 1000),
+    ("p99 beside 50 hanging endpoints (ms)", lambda f: f["hanging-50"], "≤ 2,000 ms", lambda v: v <= 2000),
+    (
+        "workers' peak RSS draining the backlog (MB)",
+        lambda f: max(v for k, v in f.items() if k.startswith("rss-2")),
+        "≤ 300 MB",
+        lambda v: v <= 300,
+    ),
+]
+
+
+def report(results: Results, size: Size, tiny: bool) -> str:
+    lines = [
+        "| Measurement | Result | Beside it |",
+        "|---|---|---|",
+        *(f"| {name} | {value} | {note} |" for name, value, note in results.rows),
+    ]
+    targets = ["| Target | Measured | Goal | |", "|---|---|---|---|"]
+    for name, figure, goal, met in TARGETS:
+        value = figure(results.figures)
+        targets.append(f"| {name} | {value:,.2f} | {goal} | {'met' if met(value) else '**missed**'} |")
+    return "\n".join(
+        [
+            f"Measured on {time.strftime('%Y-%m-%d')}: {machine()}."
+            + (" **Tiny run (CI's check that the benchmark still works): the figures mean nothing.**" if tiny else ""),
+            "",
+            *lines,
+            "",
+            *targets,
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tiny", action="store_true", help="a few seconds in all: checks the benchmark runs")
+    parser.add_argument("--write", type=Path, help="put the table into this Markdown file, between its markers")
+    args = parser.parse_args()
+    size = TINY if args.tiny else FULL
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    bench = Bench(size, workdir)
+    try:
+        bench.start()
+        bench.raw_loops()
+        for processes, endpoints in ((1, 1), (2, 1), (1, 20), (2, 20)):
+            bench.drain(processes=processes, endpoints=endpoints)
+        bench.request_path()
+        for rate in (50, 200):
+            bench.steady(rate)
+        for hanging in (3, 50):
+            bench.beside_hanging(hanging)
+    finally:
+        bench.stop()
+    table = report(bench.results, size, args.tiny)
+    print("\n" + table)
+    if args.write:
+        text = args.write.read_text()
+        begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+        head, _, rest = text.partition(begin)
+        _, _, tail = rest.partition(end)
+        args.write.write_text(f"{head}{begin}\n{table}\n{end}{tail}")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
