@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Development settings for `make run`: debug pages, and webhooks allowed to reach this machine.
 RUN_ENV := DEBUG=1 INTEGRATIONS_ALLOW_PRIVATE_URLS=1 PYTHONUNBUFFERED=1 PATH="$(BIN):$$PATH"
 
-.PHONY: run test setup system-packages lint screenshots clean
+.PHONY: run test bench setup system-packages lint screenshots clean
 
 run: setup
 	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
@@ -18,6 +18,11 @@ run: setup
 test: setup lint
 	$(BIN)/pytest --cov --cov-report= $(PYTEST_ARGS)
 	bin/with-postgres $(BIN)/pytest --cov --cov-append --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/python bench/run.py --tiny  # the benchmark, at a size that only checks it still runs
+
+# The delivery benchmarks (a few minutes): prints one table and writes it into docs/performance.md.
+bench: setup
+	$(BIN)/python bench/run.py --write docs/performance.md
 
 lint: setup
 	$(BIN)/ruff check .

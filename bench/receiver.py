@@ -5,7 +5,8 @@
 - `POST /hang…` is accepted and never answered (a hanging endpoint);
 - any other POST is answered `204` at once, and its arrival time recorded under the body's
   `data.identifier` (or its `webhook-id`);
-- `GET /arrivals` returns the arrivals recorded so far as JSON, `GET /reset` forgets them.
+- `GET /arrivals` returns the arrivals recorded so far as JSON, `GET /count` how many there are
+  (cheap enough to poll while a benchmark runs), `GET /reset` forgets them.
 
 asyncio with a hand-written HTTP/1.1 parser: several times faster than http.server, so that the
 receiver is never what a benchmark measures.
@@ -66,6 +67,9 @@ class Http(asyncio.Protocol):
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(answer)
                     + answer
                 )
+            elif path == "/count":
+                answer = str(len(arrivals)).encode()
+                self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(answer) + answer)
             elif path == "/reset":
                 arrivals.clear()
                 self.transport.write(NO_CONTENT)

@@ -120,12 +120,12 @@ class Settings:
     @property
     def BATCH_SIZE(self) -> int:
         """Deliveries one job claims at a time."""
-        return int(getattr(settings, "INTEGRATIONS_BATCH_SIZE", 50))
+        return int(getattr(settings, "INTEGRATIONS_BATCH_SIZE", 100))
 
     @property
     def LEDGER_SIZE(self) -> int:
         """Successful attempts written together (fewer writes; after a crash, at most this many are re-sent)."""
-        return int(getattr(settings, "INTEGRATIONS_LEDGER_SIZE", 20))
+        return int(getattr(settings, "INTEGRATIONS_LEDGER_SIZE", 50))
 
     @property
     def LEDGER_SECONDS(self) -> float:

@@ -131,7 +131,7 @@ def pools() -> PoolManager:
     with _pools_lock:
         if _pools is None:
             _pools = PoolManager(
-                num_pools=256,
+                num_pools=1024,
                 # A few connections per endpoint, as many as attempts may be in flight to it; more are not kept.
                 maxsize=max(1, conf.ENDPOINT_CONCURRENCY),
                 block=False,
@@ -143,10 +143,28 @@ def pools() -> PoolManager:
         return _pools
 
 
+# The pool of each (scheme, vetted address, port, host name), looked up once: the manager's own
+# lookup builds a key of some twenty fields per call.
+_pool_by_target: dict[tuple[str, Any, int, str], HTTPConnectionPool] = {}
+
+
+def _pool(scheme: str, address: Any, port: int, hostname: str) -> HTTPConnectionPool:
+    key = (scheme, address, port, hostname)
+    pool = _pool_by_target.get(key)
+    if pool is None or pool.pool is None:  # new, or closed by the manager making room for others
+        pool_kwargs = {"server_hostname": hostname, "assert_hostname": hostname} if scheme == "https" else {}
+        pool = pools().connection_from_host(str(address), port=port, scheme=scheme, pool_kwargs=pool_kwargs)
+        if len(_pool_by_target) >= 1024:
+            _pool_by_target.clear()
+        _pool_by_target[key] = pool
+    return pool
+
+
 def pools_forget() -> None:
     """Close every kept-alive connection (tests; a changed ENDPOINT_CONCURRENCY)."""
     global _pools
     with _pools_lock:
+        _pool_by_target.clear()
         if _pools is not None:
             _pools.clear()
         _pools = None
@@ -175,16 +193,14 @@ _CONNECTION_ERRORS = (NewConnectionError, ProtocolError, SSLError, ConnectionErr
 
 
 def _read_capped(response: BaseHTTPResponse, *, limit: int, deadline: float) -> tuple[bytes, bool]:
-    """At most `limit` bytes of the body, read within the attempt's deadline; True when that was all of it."""
-    received = bytearray()
-    while len(received) < limit:
-        if time.monotonic() > deadline:
-            raise _AttemptTimeout
-        chunk = response.read1(min(16384, limit - len(received)))
-        if not chunk:
-            return bytes(received), True
-        received += chunk
-    return bytes(received), False
+    """At most `limit` bytes of the body; True when that was all of it.
+
+    One read: the watchdog cuts the socket at the attempt's deadline however the bytes trickle in.
+    """
+    received = response.read(limit + 1)
+    if time.monotonic() > deadline:
+        raise _AttemptTimeout
+    return received[:limit], len(received) <= limit
 
 
 def _target(url: str) -> tuple[str, str, int, str, str]:
@@ -221,8 +237,7 @@ def post(*, url: str, body: bytes, headers: dict[str, str], timeout: float | Non
         scheme, hostname, port, path, host_header = _target(url)
         # The DNS lookup counts against the attempt's time.
         address = vetted_address(hostname, deadline=deadline)
-        pool_kwargs = {"server_hostname": hostname, "assert_hostname": hostname} if scheme == "https" else {}
-        pool = pools().connection_from_host(str(address), port=port, scheme=scheme, pool_kwargs=pool_kwargs)
+        pool = _pool(scheme, address, port, hostname)
         remaining = max(0.001, deadline - time.monotonic())
         response = pool.urlopen(
             "POST",
