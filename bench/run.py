@@ -468,7 +468,7 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="a few seconds in all: checks the benchmark runs")
     parser.add_argument("--write", type=Path, help="put the table into this Markdown file, between its markers")
     parser.add_argument("--backlog", type=int, help="deliveries in each drain (default: 10,000; tiny: 200)")
-    parser.add_argument("--only", choices=["drain"], help="only the raw loops and the drains (while tuning)")
+    parser.add_argument("--only", choices=["drain", "path"], help="only the raw loops and one part (while tuning)")
     args = parser.parse_args()
     size = TINY if args.tiny else FULL
     if args.backlog:
@@ -478,10 +478,12 @@ def main() -> None:
     try:
         bench.start()
         bench.raw_loops()
-        for processes, endpoints in ((1, 1), (2, 1), (1, 20), (2, 20)):
-            bench.drain(processes=processes, endpoints=endpoints)
         if args.only != "drain":
             bench.request_path()
+        for processes, endpoints in ((1, 1), (2, 1), (1, 20), (2, 20)):
+            if args.only != "path":
+                bench.drain(processes=processes, endpoints=endpoints)
+        if args.only is None:
             for rate in (50, 200):
                 bench.steady(rate)
             for hanging in (3, 50):

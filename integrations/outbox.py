@@ -24,6 +24,7 @@ def event_record(*, event: events.WebhookEvent) -> Event | None:
     webhooks = list(
         Webhook.objects.filter(account_id=event.account_id)
         .filter(Q(is_active=True) | Q(disabled_at__isnull=False))
+        .order_by("id")  # not the model's ordering, which joins the account table for its name
         .values_list("id", "is_active")
     )
     if not webhooks:
