@@ -259,7 +259,9 @@ class Bench:
             identifiers += batch
         with self.workers(processes) as started:
             arrived = self.wait_for(identifiers, timeout=600)
-            while Delivery.objects.filter(status=Delivery.Status.PENDING).exists():
+            while Delivery.objects.filter(
+                event__account__name__startswith=tag, status=Delivery.Status.PENDING
+            ).exists():
                 time.sleep(0.05)  # the last successes are recorded a moment after they arrive
             rss = sum(peak_rss_mb(process.pid) for process in started)
         times = [arrived[i] for i in identifiers]
