@@ -236,15 +236,12 @@ def _retry_in(*, result: transport.TransportResult, attempts_made: int, at: date
 
 
 def delivery_attempt(
-    *, delivery: Delivery, webhook: Webhook, ledger: SuccessLedger, secrets: Sequence[str] | None = None
+    *, delivery: Delivery, webhook: Webhook, ledger: SuccessLedger, secrets: Sequence[str]
 ) -> DeliveryAttempt:
     """One signed POST of a claimed delivery, recorded with the delivery's next state and the webhook's health."""
     attempted_at = timezone.now()
     result = _attempt_send(
-        delivery=delivery,
-        webhook=webhook,
-        secrets=webhook_signing_secrets(webhook=webhook) if secrets is None else secrets,
-        timeout=webhook_attempt_timeout(webhook),
+        delivery=delivery, webhook=webhook, secrets=secrets, timeout=webhook_attempt_timeout(webhook)
     )
     return _attempt_finish(delivery=delivery, webhook=webhook, ledger=ledger, attempted_at=attempted_at, result=result)
 
@@ -513,7 +510,7 @@ class _Drain:
         self._attempting()
 
 
-def _drain(webhook: Webhook, outcome: DrainResult, ledger: SuccessLedger, seat: Seat | None = None) -> None:
+def _drain(webhook: Webhook, outcome: DrainResult, ledger: SuccessLedger, seat: Seat | None) -> None:
     if webhook.breaker_open_until is not None and webhook.breaker_open_until > timezone.now():
         return  # cooling down: nothing is attempted until it passes
     drain = _Drain(webhook, outcome, ledger, seat)

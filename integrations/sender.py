@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import close_old_connections
@@ -39,7 +39,7 @@ class Seat:
 
     lane: str = HEALTHY
     attempting_since: float | None = None
-    webhook_id: int | None = field(default=None)
+    webhook_id: int | None = None
 
     @property
     def troubled(self) -> bool:

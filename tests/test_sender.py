@@ -88,10 +88,14 @@ class SlowReceiver:
         self.server.server_close()
 
 
-def completed(flow: Flow, count: int) -> None:
+def webhook_with_completed_chats(name: str, url: str, count: int) -> Webhook:
+    account = Account.objects.create(name=name)
+    flow = Flow.objects.create(account=account, name="Flow")
+    webhook = Webhook.objects.create(account=account, url=url)
     with transaction.atomic():
         for number in range(count):
             Chat.objects.create(flow=flow, identifier=f"w{number}", status=Chat.Status.COMPLETED)
+    return webhook
 
 
 @pytest.mark.django_db(transaction=True)
@@ -99,10 +103,7 @@ def test_a_healthy_endpoint_that_takes_a_while_gets_several_attempts_at_once(set
     settings.INTEGRATIONS_ENDPOINT_CONCURRENCY = 4
     receiver = SlowReceiver(delay=0.05)
     try:
-        account = Account.objects.create(name="Slow but fine")
-        flow = Flow.objects.create(account=account, name="Flow")
-        webhook = Webhook.objects.create(account=account, url=receiver.url)
-        completed(flow, 12)
+        webhook = webhook_with_completed_chats("Slow but fine", receiver.url, 12)
         assert webhook_deliver_due(webhook_id=webhook.pk).sent == 12
     finally:
         receiver.stop()
@@ -116,10 +117,7 @@ def test_a_failing_endpoint_gets_one_attempt_at_a_time(settings: Any) -> None:
     settings.INTEGRATIONS_BREAKER_FAILURES = 100
     receiver = SlowReceiver(delay=0.05, status=500)
     try:
-        account = Account.objects.create(name="Failing")
-        flow = Flow.objects.create(account=account, name="Flow")
-        webhook = Webhook.objects.create(account=account, url=receiver.url)
-        completed(flow, 6)
+        webhook = webhook_with_completed_chats("Failing", receiver.url, 6)
         assert webhook_deliver_due(webhook_id=webhook.pk).sent == 6
     finally:
         receiver.stop()

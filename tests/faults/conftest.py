@@ -311,3 +311,12 @@ def attempts_by_event(receiver: Receiver) -> dict[str, list[Received]]:
     for record in receiver.requests:
         grouped[record.webhook_id].append(record)
     return grouped
+
+
+def assert_each_delivered_once(name: str, event_ids: list[Any], receiver: Receiver) -> None:
+    """With no fault injected: every event delivered, none lost, none sent twice (at once or at all)."""
+    outcome = tally(event_ids, receiver)
+    per_event = attempts_by_event(receiver)
+    print(f"\nfault run [{name}]: {outcome.line()}")  # shown by `pytest -s`, quoted in docs/reliability.md
+    assert (outcome.delivered, outcome.lost, outcome.sent_twice_at_once) == (len(event_ids), 0, 0)
+    assert all(len(per_event[f"msg_{event_id.hex}"]) == 1 for event_id in event_ids)

@@ -22,7 +22,16 @@ from chats.models import Chat, Flow
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
 from integrations.retry import retry_delay
 
-from .conftest import FAULT_SETTINGS, Processes, Receiver, RedisServer, attempts_by_event, tally, wait_until_settled
+from .conftest import (
+    FAULT_SETTINGS,
+    Processes,
+    Receiver,
+    RedisServer,
+    assert_each_delivered_once,
+    attempts_by_event,
+    tally,
+    wait_until_settled,
+)
 
 SCHEDULE = [0.5, 1, 1, 1, 1, 1, 1]
 
@@ -257,11 +266,7 @@ def test_two_workers_and_the_sweeper_race_on_a_thousand_events(
             event_ids += burst(flow, 25, f"race-{round_number}-{index}", one_transaction=True)
     assert len(event_ids) == 1000
     wait_until_settled(event_ids, timeout=120, processes=group)
-    outcome = tally(event_ids, fault_receiver)
-    per_event = attempts_by_event(fault_receiver)
-    report("two workers and the sweeper", outcome.line())
-    assert (outcome.delivered, outcome.lost, outcome.sent_twice_at_once) == (1000, 0, 0)
-    assert all(len(per_event[f"msg_{event_id.hex}"]) == 1 for event_id in event_ids)  # no fault, no duplicate
+    assert_each_delivered_once("two workers and the sweeper", event_ids, fault_receiver)
 
 
 def test_fault_settings_keep_the_lease_longer_than_a_job() -> None:
