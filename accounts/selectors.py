@@ -27,11 +27,6 @@ def membership_for_request(request: HttpRequest) -> Membership | None:
     return request._membership  # type: ignore[attr-defined,no-any-return]
 
 
-def admin_account_for_user(*, user: AbstractBaseUser | AnonymousUser) -> Account | None:
-    """The account the user administers (the first, by id), or None when they administer none."""
-    return admin_account(membership_for_user(user=user))
-
-
 def admin_account(membership: Membership | None) -> Account | None:
     # Admin memberships sort first, so the user administers an account exactly when this one is admin.
     return membership.account if membership and membership.role == Membership.Role.ADMIN else None

@@ -287,7 +287,7 @@ class Bench:
         does); "its job already waiting" is the same save while a job waits (one Redis SET only).
         """
         from chats.models import Chat
-        from integrations.dispatch import webhook_job_started
+        from integrations.queue import webhook_job_started
 
         costs: dict[str, list[float]] = {}
         variants = (

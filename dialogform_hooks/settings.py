@@ -178,6 +178,8 @@ RQ_SHOW_ADMIN_LINK = False
 
 # integrations: its knobs, with their defaults, live in integrations/conf.py.
 INTEGRATIONS_ACCOUNT_MODEL = "accounts.Account"
+# The integrations pages show in the product's own page, with its avatar menu.
+INTEGRATIONS_BASE_TEMPLATE = "base.html"
 INTEGRATIONS_ALLOW_PRIVATE_URLS = env_bool("INTEGRATIONS_ALLOW_PRIVATE_URLS", default=False)
 if os.environ.get("INTEGRATIONS_RETRY_SCHEDULE") is not None:
     INTEGRATIONS_RETRY_SCHEDULE = os.environ["INTEGRATIONS_RETRY_SCHEDULE"]

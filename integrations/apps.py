@@ -9,7 +9,8 @@ class IntegrationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, receivers
+        from . import checks, notices, receivers
 
         receivers.connect()
+        notices.connect()
         checks.register()

@@ -1,14 +1,30 @@
-"""System checks that catch a misconfigured integrations app at start-up."""
+"""System checks that catch a misconfigured integrations app at start-up (`manage.py check`), with a hint."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db import models
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils.module_loading import import_string
 
+from .adapter import IntegrationsAdapter
 from .conf import conf
+
+# Caches that do not share counts between processes: a rate limit kept in one counts per process.
+UNSHARED_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+ADAPTER_HINT = (
+    "Set INTEGRATIONS_ADAPTER to the dotted path of a subclass of integrations.adapter.BaseAdapter "
+    "(see docs/install.md, 'The adapter')."
+)
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -28,11 +44,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="integrations.E002",
             )
         )
-    if conf.QUEUE_NAME not in getattr(settings, "RQ_QUEUES", {}):
+    if conf.QUEUE not in getattr(settings, "RQ_QUEUES", {}):
         errors.append(
             checks.Error(
-                f"RQ_QUEUES has no {conf.QUEUE_NAME!r} queue.",
-                hint=f"Add RQ_QUEUES = {{'{conf.QUEUE_NAME}': {{'URL': REDIS_URL}}}} to your settings.",
+                f"RQ_QUEUES has no {conf.QUEUE!r} queue.",
+                hint=f"Add RQ_QUEUES = {{'{conf.QUEUE}': {{'URL': REDIS_URL}}}} to your settings.",
                 id="integrations.E003",
             )
         )
@@ -51,6 +67,115 @@ def check_private_urls_in_production(app_configs: Any = None, **kwargs: Any) -> 
     return []
 
 
+def _model(label: str) -> type[models.Model] | None:
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+def check_host(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The account model, the adapter, and the models and fields it reads."""
+    errors: list[checks.CheckMessage] = []
+    if not conf.ACCOUNT_MODEL:
+        errors.append(
+            checks.Error(
+                "INTEGRATIONS_ACCOUNT_MODEL is not set: webhooks belong to an account of the host.",
+                hint='Name the host\'s account model, e.g. INTEGRATIONS_ACCOUNT_MODEL = "accounts.Account".',
+                id="integrations.E010",
+            )
+        )
+    elif _model(conf.ACCOUNT_MODEL) is None:
+        errors.append(
+            checks.Error(
+                f"INTEGRATIONS_ACCOUNT_MODEL names {conf.ACCOUNT_MODEL!r}, which is not an installed model.",
+                hint="Use the 'app_label.ModelName' of a model in INSTALLED_APPS.",
+                id="integrations.E010",
+            )
+        )
+    try:
+        adapter = import_string(conf.ADAPTER)()
+    except Exception as error:  # any failure to import or build it is the same mistake to report
+        return [
+            *errors,
+            checks.Error(
+                f"INTEGRATIONS_ADAPTER {conf.ADAPTER!r} cannot be used: {type(error).__name__}: {error}",
+                hint=ADAPTER_HINT,
+                id="integrations.E011",
+            ),
+        ]
+    if not isinstance(adapter, IntegrationsAdapter):
+        return [
+            *errors,
+            checks.Error(
+                f"INTEGRATIONS_ADAPTER {conf.ADAPTER!r} lacks the adapter's methods or attributes.",
+                hint=ADAPTER_HINT,
+                id="integrations.E011",
+            ),
+        ]
+    for role, label, fields in (
+        ("chat", adapter.chat_model, adapter.chat_fields),
+        ("feedback", adapter.feedback_model, adapter.feedback_fields),
+    ):
+        model = _model(label)
+        if model is None:
+            errors.append(
+                checks.Error(
+                    f"The adapter's {role} model {label!r} is not an installed model.",
+                    hint=f"Set {type(adapter).__name__}.{role}_model to the 'app_label.ModelName' of the host's "
+                    f"{role} model.",
+                    id="integrations.E012",
+                )
+            )
+            continue
+        for name in fields:
+            try:
+                model._meta.get_field(name)
+            except FieldDoesNotExist:
+                errors.append(
+                    checks.Error(
+                        f"The adapter reads {label}.{name}, which does not exist.",
+                        hint=f"Override the adapter's methods that read {name!r}, and its {role}_fields.",
+                        obj=model,
+                        id="integrations.E013",
+                    )
+                )
+    return errors
+
+
+def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    alias = getattr(settings, "RATELIMIT_USE_CACHE", "default")
+    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
+    if backend in UNSHARED_CACHES:
+        return [
+            checks.Error(
+                f"The cache {alias!r} ({backend.rsplit('.', 1)[-1]}) is not shared between processes: the limits on "
+                "'Send test' and 'Resend' would count per process, and the web server runs several.",
+                hint=f"Use a shared cache (Redis, Memcached or the database) for CACHES[{alias!r}].",
+                id="integrations.E014",
+            )
+        ]
+    return []
+
+
+def check_templates(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    try:
+        get_template(conf.BASE_TEMPLATE)
+    except TemplateDoesNotExist:
+        return [
+            checks.Error(
+                f"INTEGRATIONS_BASE_TEMPLATE {conf.BASE_TEMPLATE!r} cannot be found.",
+                hint="Unset it to use the app's own 'integrations/base.html', or name a template of the host "
+                "that has a 'content' block.",
+                id="integrations.E015",
+            )
+        ]
+    return []
+
+
 def register() -> None:
     checks.register(check_settings, "integrations")
+    checks.register(check_host, "integrations")
+    checks.register(check_shared_cache, "integrations")
+    checks.register(check_templates, "integrations", "templates")
     checks.register(check_private_urls_in_production, "integrations", deploy=True)

@@ -28,28 +28,27 @@ def parse_retry_schedule(value: str | list[int] | tuple[int, ...]) -> tuple[floa
 class Settings:
     @property
     def ACCOUNT_MODEL(self) -> str:
-        return str(getattr(settings, "INTEGRATIONS_ACCOUNT_MODEL", "accounts.Account"))
+        """The host's account model, as "app_label.ModelName": webhooks belong to accounts (required)."""
+        return str(getattr(settings, "INTEGRATIONS_ACCOUNT_MODEL", ""))
 
     @property
-    def MEMBERSHIP_MODEL(self) -> str:
-        return str(getattr(settings, "INTEGRATIONS_MEMBERSHIP_MODEL", "accounts.Membership"))
+    def ADAPTER(self) -> str:
+        """Dotted path of the class that tells the app about the host's models (integrations.adapter)."""
+        return str(getattr(settings, "INTEGRATIONS_ADAPTER", "integrations.adapter.DialogFormAdapter"))
 
     @property
-    def CHAT_MODEL(self) -> str:
-        return str(getattr(settings, "INTEGRATIONS_CHAT_MODEL", "chats.Chat"))
+    def PRODUCT_NAME(self) -> str:
+        """What the pages and e-mails call the product that sends the notifications."""
+        return str(getattr(settings, "INTEGRATIONS_PRODUCT_NAME", "DialogForm"))
 
     @property
-    def FEEDBACK_MODEL(self) -> str:
-        return str(getattr(settings, "INTEGRATIONS_FEEDBACK_MODEL", "chats.Feedback"))
+    def BASE_TEMPLATE(self) -> str:
+        """The template the Integrations pages extend; a host may name its own (it needs a `content` block)."""
+        return str(getattr(settings, "INTEGRATIONS_BASE_TEMPLATE", "integrations/base.html"))
 
     @property
-    def ADMIN_ACCOUNT_RESOLVER(self) -> str:
-        """Dotted path of `f(user=...) -> account or None`: whose integrations the user may manage."""
-        default = "accounts.selectors.admin_account_for_user"
-        return str(getattr(settings, "INTEGRATIONS_ADMIN_ACCOUNT_RESOLVER", default))
-
-    @property
-    def QUEUE_NAME(self) -> str:
+    def QUEUE(self) -> str:
+        """The name of the RQ queue (in RQ_QUEUES) the webhook jobs go to."""
         return str(getattr(settings, "INTEGRATIONS_QUEUE", "webhooks"))
 
     @property
@@ -210,10 +209,6 @@ class Settings:
     def ACTION_RATE(self) -> str:
         """How often a user may "Send test" or "Resend" (django-ratelimit syntax), as GitLab allows."""
         return str(getattr(settings, "INTEGRATIONS_ACTION_RATE", "5/m"))
-
-    @property
-    def URL_MAX_LENGTH(self) -> int:
-        return 2000
 
 
 conf = Settings()

@@ -18,11 +18,12 @@ from django.utils import timezone
 
 from . import signing, transport
 from .conf import conf
-from .dispatch import webhook_wake, webhook_wake_at
 from .health import webhook_attempt_timeout, webhook_is_troubled, webhook_record_failure, webhook_record_success
 from .models import Delivery, DeliveryAttempt, Webhook
+from .queue import webhook_wake, webhook_wake_at
 from .retry import parse_retry_after, retry_delay
 from .sender import Lanes, Seat, attempt_pool
+from .signals import delivery_failed, send_on_commit
 from .storable import storable_text
 from .webhooks import webhook_signing_secrets
 
@@ -53,19 +54,13 @@ class DrainResult:
     more_due: bool = False
 
 
-def _claimable(now: datetime) -> Q:
-    return Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now) & (
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    )
-
-
 def deliveries_claim(*, webhook_id: int, limit: int) -> list[Delivery]:
     """Claim up to `limit` due deliveries; the conditional UPDATE lets only one claimer win each row."""
     token = uuid.uuid4()
     with transaction.atomic():
         # The lease starts once the transaction holds its lock (SQLite's writers wait for each other).
         now = timezone.now()
-        due = Delivery.objects.filter(_claimable(now), webhook_id=webhook_id).order_by("next_attempt_at", "id")
+        due = Delivery.objects.claimable(now).filter(webhook_id=webhook_id).order_by("next_attempt_at", "id")
         lease_until = now + timedelta(seconds=conf.CLAIM_LEASE_SECONDS)
         if connection.features.has_select_for_update_skip_locked:
             # PostgreSQL: rows another claimer is updating are skipped rather than waited for.
@@ -73,10 +68,10 @@ def deliveries_claim(*, webhook_id: int, limit: int) -> list[Delivery]:
         due_ids = list(due.values_list("id", flat=True)[:limit])
         if not due_ids:
             return []
-        Delivery.objects.filter(_claimable(now), id__in=due_ids).update(
+        Delivery.objects.claimable(now).filter(id__in=due_ids).update(
             claimed_until=lease_until, claim_token=token, claims_without_attempt=F("claims_without_attempt") + 1
         )
-    claimed = Delivery.objects.filter(claim_token=token).select_related("event").order_by("next_attempt_at", "id")
+    claimed = Delivery.objects.claimed_by(token).select_related("event").order_by("next_attempt_at", "id")
     # Only what sending and recording read: a claimed row costs less to load.
     return list(claimed.only(*CLAIMED_FIELDS))
 
@@ -117,31 +112,9 @@ class SuccessLedger:
         if not self.entries:
             return
         entries, self.entries = self.entries, []
-        try:
-            self._write_together(entries)
-        except DatabaseError:
-            logger.exception("webhook %s: could not record %s successes together", self.webhook.pk, len(entries))
-            for delivery, attempt in entries:  # one by one, each with its fallback
-                _attempt_record(delivery=delivery, attempt=attempt, changes=_succeeded_changes(attempt))
-            webhook_record_success(webhook=self.webhook)
-
-    def _write_together(self, entries: list[tuple[Delivery, DeliveryAttempt]]) -> None:
-        ids = [delivery.pk for delivery, _ in entries]
-        with transaction.atomic():
-            updated = 0
-            for token in {delivery.claim_token for delivery, _ in entries}:
-                # Only while the claim is ours: a worker whose lease ran out must not overwrite a newer state.
-                updated += Delivery.objects.filter(id__in=ids, claim_token=token).update(
-                    **_succeeded_changes(max((attempt for _, attempt in entries), key=lambda a: a.attempted_at))
-                )
-            # The attempts happened either way; they have nowhere to go only if their delivery was pruned.
-            existing = (
-                set(ids)
-                if updated == len(ids)
-                else set(Delivery.objects.filter(id__in=ids).values_list("id", flat=True))
-            )
-            DeliveryAttempt.objects.bulk_create([attempt for delivery, attempt in entries if delivery.pk in existing])
-            webhook_record_success(webhook=self.webhook)
+        latest = max((attempt for _, attempt in entries), key=lambda attempt: attempt.attempted_at)
+        attempts_record(entries=entries, changes=_succeeded_changes(latest))
+        webhook_record_success(webhook=self.webhook)
 
 
 def _recorded_changes(attempt: DeliveryAttempt) -> dict[str, Any]:
@@ -166,25 +139,37 @@ def _failed_changes(attempt: DeliveryAttempt, *, retry_in: float | None) -> dict
     return {**_recorded_changes(attempt), "next_attempt_at": timezone.now() + timedelta(seconds=retry_in)}
 
 
-def _attempt_write(*, delivery: Delivery, attempt: DeliveryAttempt, changes: dict[str, Any]) -> None:
+def _attempts_write(entries: list[tuple[Delivery, DeliveryAttempt]], changes: dict[str, Any]) -> None:
+    ids = [delivery.pk for delivery, _ in entries]
     with transaction.atomic():
-        # Only while the claim is ours: a worker whose lease ran out must not overwrite a newer state.
-        updated = Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token).update(**changes)
-        # The attempt happened either way; it has nowhere to go only if the delivery was pruned meanwhile.
-        if updated or Delivery.objects.filter(pk=delivery.pk).exists():
-            attempt.save()
+        updated = 0
+        for token in {delivery.claim_token for delivery, _ in entries}:
+            # Only while the claim is ours: a worker whose lease ran out must not overwrite a newer state.
+            updated += Delivery.objects.claimed_by(token).filter(id__in=ids).update(**changes)
+        # The attempts happened either way; they have nowhere to go only if their delivery was pruned meanwhile.
+        existing = (
+            set(ids) if updated == len(ids) else set(Delivery.objects.filter(id__in=ids).values_list("id", flat=True))
+        )
+        DeliveryAttempt.objects.bulk_create([attempt for delivery, attempt in entries if delivery.pk in existing])
 
 
-def _attempt_record(*, delivery: Delivery, attempt: DeliveryAttempt, changes: dict[str, Any]) -> None:
-    """Write the attempt and the delivery's next state; if the database refuses the attempt, a plainer one.
+def attempts_record(*, entries: list[tuple[Delivery, DeliveryAttempt]], changes: dict[str, Any]) -> None:
+    """The one write of attempts' outcomes: the attempts, and their deliveries' next state (`changes`).
 
-    The receiver's text is cleaned before it gets here; this is the last line of defence, so that
-    no answer can leave a delivery claimed with nothing on record (and sent again without end).
+    Successes come in batches (the ledger), a failure as a batch of one. If the database refuses
+    a batch, each attempt is written alone; if it refuses an attempt, a plainer one is written:
+    the receiver's text is cleaned before it gets here, and this is the last line of defence, so
+    that no answer can leave a delivery claimed with nothing on record (and sent again without end).
     """
     try:
-        _attempt_write(delivery=delivery, attempt=attempt, changes=changes)
+        _attempts_write(entries, changes)
     except DatabaseError as error:
-        logger.exception("webhook delivery %s: the attempt could not be recorded as it was", delivery.pk)
+        logger.exception("webhook deliveries %s: the attempts could not be recorded as they were", entries[0][0].pk)
+        if len(entries) > 1:
+            for entry in entries:
+                attempts_record(entries=[entry], changes=changes)
+            return
+        delivery, attempt = entries[0]
         plain = DeliveryAttempt(
             delivery=delivery,
             attempted_at=attempt.attempted_at,
@@ -197,7 +182,7 @@ def _attempt_record(*, delivery: Delivery, attempt: DeliveryAttempt, changes: di
                 + f" (The answer could not be stored: {type(error).__name__}.)"
             ).strip(),
         )
-        _attempt_write(delivery=delivery, attempt=plain, changes=changes)
+        _attempts_write([(delivery, plain)], changes)
 
 
 def _attempt_send(
@@ -211,7 +196,7 @@ def _attempt_send(
     try:
         event = delivery.event
         headers = signing.request_headers(
-            msg_id=event.webhook_id, timestamp=int(time.time()), body=event.body, secrets=secrets
+            msg_id=event.msg_id, timestamp=int(time.time()), body=event.body, secrets=secrets
         )
         return transport.post(url=webhook.url, body=event.body.encode(), headers=headers, timeout=timeout)
     except Exception as error:
@@ -235,7 +220,7 @@ def _retry_in(*, result: transport.TransportResult, attempts_made: int, at: date
     )
 
 
-def delivery_attempt(
+def delivery_send(
     *, delivery: Delivery, webhook: Webhook, ledger: SuccessLedger, secrets: Sequence[str]
 ) -> DeliveryAttempt:
     """One signed POST of a claimed delivery, recorded with the delivery's next state and the webhook's health."""
@@ -277,10 +262,12 @@ def _attempt_finish(
         ledger.write()  # the successes before this failure first, for the health counters
         retry_in = _retry_in(result=result, attempts_made=attempts_made, at=attempted_at)
         with transaction.atomic():
-            _attempt_record(delivery=delivery, attempt=attempt, changes=_failed_changes(attempt, retry_in=retry_in))
+            attempts_record(entries=[(delivery, attempt)], changes=_failed_changes(attempt, retry_in=retry_in))
             webhook_record_failure(
                 webhook=webhook, at=attempted_at, gone=result.status_code == 410, timed_out=result.timed_out
             )
+            if retry_in is None:
+                send_on_commit(delivery_failed, Delivery, delivery=delivery, webhook=webhook, error=attempt.error)
     # A line per success costs more than the request at full speed; failures are what an operator reads.
     (logger.debug if result.succeeded else logger.warning)(
         "webhook %s delivery %s attempt %s: %s in %s ms",
@@ -308,8 +295,9 @@ def delivery_give_up(*, delivery: Delivery, webhook: Webhook) -> DeliveryAttempt
         ),
     )
     with transaction.atomic():
-        _attempt_record(delivery=delivery, attempt=attempt, changes=_failed_changes(attempt, retry_in=None))
+        attempts_record(entries=[(delivery, attempt)], changes=_failed_changes(attempt, retry_in=None))
         webhook_record_failure(webhook=webhook, at=now)
+        send_on_commit(delivery_failed, Delivery, delivery=delivery, webhook=webhook, error=attempt.error)
     logger.error("webhook %s delivery %s: %s", webhook.pk, delivery.pk, attempt.error)
     return attempt
 
@@ -332,8 +320,7 @@ def _sending_release(webhook_id: int, until: datetime) -> None:
 
 def webhook_next_due(*, webhook_id: int, now: datetime) -> datetime | None:
     """When the webhook's next unclaimed pending delivery is due (in the past when one is due now)."""
-    unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    pending = Delivery.objects.filter(unclaimed, webhook_id=webhook_id, status=Delivery.Status.PENDING)
+    pending = Delivery.objects.unclaimed(now).filter(webhook_id=webhook_id, status=Delivery.Status.PENDING)
     next_due: datetime | None = pending.aggregate(at=Min("next_attempt_at"))["at"]
     return next_due
 
@@ -352,7 +339,7 @@ def webhook_deliver_due(*, webhook_id: int, seat: Seat | None = None, lanes: Lan
     lane_full = False
     try:
         webhook = Webhook.objects.get(pk=webhook_id)
-        cooling = webhook.breaker_open_until is not None and webhook.breaker_open_until > timezone.now()
+        cooling = webhook.breaker_open(timezone.now())
         if seat is not None and lanes is not None and webhook_is_troubled(webhook) and not cooling:
             lane_full = not lanes.move_to_troubled(seat)
         if not lane_full:
@@ -366,13 +353,12 @@ def webhook_deliver_due(*, webhook_id: int, seat: Seat | None = None, lanes: Lan
     if lane_full:
         webhook_wake_at(webhook_id=webhook_id, when=timezone.now() + timedelta(seconds=LANE_FULL_RETRY_SECONDS))
         return outcome
-    state = Webhook.objects.filter(pk=webhook_id).values("is_active", "breaker_open_until").first()
-    if state is None or not state["is_active"]:
+    state = Webhook.objects.filter(pk=webhook_id).only("is_active", "breaker_open_until").first()
+    if state is None or not state.is_active:
         return outcome
     now = timezone.now()
-    breaker_open_until = state["breaker_open_until"]
-    if breaker_open_until is not None and breaker_open_until > now:
-        webhook_wake_at(webhook_id=webhook_id, when=breaker_open_until)
+    if state.breaker_open(now):
+        webhook_wake_at(webhook_id=webhook_id, when=state.breaker_open_until)  # type: ignore[arg-type]
         return outcome
     next_due = webhook_next_due(webhook_id=webhook_id, now=now)
     if outcome.more_due or (next_due is not None and next_due <= now):
@@ -476,9 +462,7 @@ class _Drain:
         if self.seat is not None:
             self.seat.attempting_since = time.monotonic()
         try:
-            attempt = delivery_attempt(
-                delivery=delivery, webhook=self.webhook, ledger=self.ledger, secrets=self.secrets
-            )
+            attempt = delivery_send(delivery=delivery, webhook=self.webhook, ledger=self.ledger, secrets=self.secrets)
         finally:
             if self.seat is not None:
                 self.seat.attempting_since = None
@@ -511,7 +495,7 @@ class _Drain:
 
 
 def _drain(webhook: Webhook, outcome: DrainResult, ledger: SuccessLedger, seat: Seat | None) -> None:
-    if webhook.breaker_open_until is not None and webhook.breaker_open_until > timezone.now():
+    if webhook.breaker_open():
         return  # cooling down: nothing is attempted until it passes
     drain = _Drain(webhook, outcome, ledger, seat)
     while outcome.sent < conf.JOB_MAX_DELIVERIES:

@@ -6,12 +6,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .adapter import ChatFacts, FeedbackFacts
+
 COMPLETED = "completed"
 DELETED = "deleted"
 FEEDBACK_UPDATED = "feedbackUpdated"
 # Sent only when an admin asks for it ("Send test"), so a receiver can check its set-up.
 TEST = "test"
-EVENT_TYPES = (COMPLETED, DELETED, FEEDBACK_UPDATED, TEST)
 
 
 @dataclass(frozen=True)
@@ -35,23 +36,26 @@ class WebhookEvent:
         return body
 
 
-def chat_completed(*, account_id: int, flow_id: int, identifier: str, score: int | float | None) -> WebhookEvent:
+def chat_completed(*, chat: ChatFacts, score: int | float | None) -> WebhookEvent:
     return WebhookEvent(
-        account_id=account_id,
+        account_id=chat.account_id,
         type=COMPLETED,
-        data={"flowId": flow_id, "identifier": identifier, "score": score},
+        data={"flowId": chat.flow_id, "identifier": chat.identifier, "score": score},
     )
 
 
-def chat_deleted(*, account_id: int, flow_id: int, identifier: str) -> WebhookEvent:
-    return WebhookEvent(account_id=account_id, type=DELETED, data={"flowId": flow_id, "identifier": identifier})
-
-
-def feedback_updated(*, account_id: int, flow_id: int, identifier: str, prompt_name: str) -> WebhookEvent:
+def chat_deleted(*, chat: ChatFacts) -> WebhookEvent:
     return WebhookEvent(
-        account_id=account_id,
+        account_id=chat.account_id, type=DELETED, data={"flowId": chat.flow_id, "identifier": chat.identifier}
+    )
+
+
+def feedback_updated(*, feedback: FeedbackFacts) -> WebhookEvent:
+    chat = feedback.chat
+    return WebhookEvent(
+        account_id=chat.account_id,
         type=FEEDBACK_UPDATED,
-        data={"flowId": flow_id, "identifier": identifier, "promptName": prompt_name},
+        data={"flowId": chat.flow_id, "identifier": chat.identifier, "promptName": feedback.prompt_name},
     )
 
 

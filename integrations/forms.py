@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+
+from .conf import conf
 
 
 class WebhookURLForm(forms.Form):
@@ -10,6 +14,13 @@ class WebhookURLForm(forms.Form):
         label="Webhook URL",
         # Whitespace is an error to show, not something to strip silently.
         strip=False,
-        help_text="Include the protocol. DialogForm sends notifications as HTTP POST requests to this URL.",
-        widget=forms.TextInput(attrs={"placeholder": "https://example.com/dialogform-webhook", "size": 60}),
+        widget=forms.TextInput(attrs={"placeholder": "https://example.com/webhooks", "size": 60}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "url"
+        ].help_text = (
+            f"Include the protocol. {conf.PRODUCT_NAME} sends notifications as HTTP POST requests to this URL."
+        )

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from functools import partial
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
-from . import host
 from .conf import conf
-from .dispatch import webhooks_wake_on_commit
-from .models import DELIVERY_RESTART, Delivery, Webhook
+from .models import Delivery, DeliveryQuerySet, Webhook
+from .queue import webhooks_wake_on_commit
+from .signals import send_on_commit, webhook_disabled, webhook_enabled
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +92,7 @@ def webhook_record_failure(*, webhook: Webhook, at: datetime, gone: bool = False
     _save(webhook, HEALTH_FIELDS)
 
 
-def deliveries_failed_since_failing(*, webhook: Webhook) -> QuerySet[Delivery]:
+def deliveries_failed_since_failing(*, webhook: Webhook) -> DeliveryQuerySet:
     """The deliveries that failed since the webhook started failing: what re-enabling offers to resend."""
     failed = Delivery.objects.filter(webhook=webhook, status=Delivery.Status.FAILED)
     if webhook.failing_since is None:
@@ -111,29 +108,9 @@ def webhook_disable(*, webhook: Webhook, reason: str) -> None:
         webhook.disabled_reason = reason
         webhook.breaker_open_until = None
         _save(webhook, [*HEALTH_FIELDS, "is_active", "disabled_at", "disabled_reason"])
-        Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.FAILED, next_attempt_at=None, claimed_until=None, claim_token=None
-        )
-        transaction.on_commit(partial(_tell_admins_disabled, webhook.pk), robust=True)
+        Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING).finish(Delivery.Status.FAILED)
+        send_on_commit(webhook_disabled, Webhook, webhook=webhook, reason=reason)
     logger.warning("webhook %s disabled: %s", webhook.pk, reason)
-
-
-def _tell_admins_disabled(webhook_id: int) -> None:
-    webhook = Webhook.objects.get(pk=webhook_id)
-    recipients = host.account_admin_emails(webhook.account_id)
-    if not recipients:
-        return
-    send_mail(
-        subject="DialogForm: your webhook was disabled",
-        message=(
-            f"DialogForm stopped sending notifications to {webhook.url}.\n\n"
-            f"Why: {webhook.disabled_reason}\n\n"
-            "Fix the endpoint, then re-enable the webhook on the Integrations page (avatar → Integrations → "
-            "Webhook); you can resend the notifications that failed meanwhile from there.\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-    )
 
 
 def webhook_enable(*, webhook: Webhook, resend_failed: bool) -> int:
@@ -141,9 +118,7 @@ def webhook_enable(*, webhook: Webhook, resend_failed: bool) -> int:
     with transaction.atomic():
         resent = 0
         if resend_failed:
-            resent = deliveries_failed_since_failing(webhook=webhook).update(
-                **DELIVERY_RESTART, next_attempt_at=timezone.now()
-            )
+            resent = deliveries_failed_since_failing(webhook=webhook).restart(timezone.now())
         _reset_health(webhook)
         webhook.is_active = True
         webhook.disabled_at = None
@@ -151,4 +126,5 @@ def webhook_enable(*, webhook: Webhook, resend_failed: bool) -> int:
         webhook.save(update_fields=[*HEALTH_FIELDS, "is_active", "disabled_at", "disabled_reason", "updated_at"])
         if resent:
             webhooks_wake_on_commit(webhook_ids=[webhook.pk])
+        send_on_commit(webhook_enabled, Webhook, webhook=webhook, resent=resent)
     return resent

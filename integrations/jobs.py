@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import close_old_connections
 
 from .delivery import webhook_deliver_due
-from .dispatch import webhook_job_started
+from .queue import webhook_job_started
 from .sender import sender_current
 
 

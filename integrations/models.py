@@ -5,13 +5,19 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
-from .validators import validate_webhook_url
+from .conf import conf
+from .validators import URL_MAX_LENGTH, validate_webhook_url
 
+# The host's account model; when the setting is missing, a label that cannot resolve, so that
+# `manage.py check` reports it (integrations.E010) instead of an import failing here.
+ACCOUNT_MODEL = conf.ACCOUNT_MODEL or "integrations.AccountModelNotConfigured"
 SECRET_PREFIX = "whsec_"  # noqa: S105 -- a prefix, not a secret
 
 
@@ -20,8 +26,8 @@ def new_signing_secret() -> str:
 
 
 class Webhook(models.Model):
-    account = models.ForeignKey(settings.INTEGRATIONS_ACCOUNT_MODEL, on_delete=models.CASCADE, related_name="webhooks")
-    url = models.CharField("URL", max_length=2000, validators=[validate_webhook_url])
+    account = models.ForeignKey(ACCOUNT_MODEL, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.CharField("URL", max_length=URL_MAX_LENGTH, validators=[validate_webhook_url])
     secret = models.CharField(max_length=100, blank=True)
     # Rotated-out secrets, each signing (beside the current one) until its own expiry:
     # [{"secret": "whsec_…", "expires_at": "<ISO 8601>"}, …], at most RETIRED_SECRETS_MAX.
@@ -53,6 +59,10 @@ class Webhook(models.Model):
             self.secret = new_signing_secret()
         super().save(*args, **kwargs)
 
+    def breaker_open(self, now: datetime | None = None) -> bool:
+        """Cooling down after failures: nothing is attempted until `breaker_open_until` passes."""
+        return self.breaker_open_until is not None and self.breaker_open_until > (now or timezone.now())
+
 
 class Event(models.Model):
     """One notification, recorded in the same transaction as the change that caused it."""
@@ -64,9 +74,7 @@ class Event(models.Model):
         TEST = "test"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    account = models.ForeignKey(
-        settings.INTEGRATIONS_ACCOUNT_MODEL, on_delete=models.CASCADE, related_name="webhook_events"
-    )
+    account = models.ForeignKey(ACCOUNT_MODEL, on_delete=models.CASCADE, related_name="webhook_events")
     type = models.CharField(max_length=40, choices=Type.choices)
     # The exact bytes POSTed, kept as text so that every attempt sends the same body.
     body = models.TextField()
@@ -76,12 +84,44 @@ class Event(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.type} {self.webhook_id}"
+        return f"{self.type} {self.msg_id}"
 
     @property
-    def webhook_id(self) -> str:
+    def msg_id(self) -> str:
         """The `webhook-id` header: the same on every attempt, so receivers can deduplicate."""
         return f"msg_{self.id.hex}"
+
+
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    """The states a delivery goes through, each written one way."""
+
+    def due(self, now: datetime) -> DeliveryQuerySet:
+        return self.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+
+    def unclaimed(self, now: datetime) -> DeliveryQuerySet:
+        """Held by no job: never claimed, given back, or the claim's lease ran out (its worker died)."""
+        return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+
+    def claimable(self, now: datetime) -> DeliveryQuerySet:
+        return self.due(now).unclaimed(now)
+
+    def claimed_by(self, token: uuid.UUID | None) -> DeliveryQuerySet:
+        return self.filter(claim_token=token)
+
+    def finish(self, status: str) -> int:
+        """End these deliveries with `status` (failed, cancelled): nothing more is attempted, no claim held."""
+        return self.update(status=status, next_attempt_at=None, claimed_until=None, claim_token=None)
+
+    def restart(self, now: datetime) -> int:
+        """Send these again from the start (a resend, re-enabling the webhook): a fresh retry schedule."""
+        return self.update(
+            status=Delivery.Status.PENDING,
+            attempt_count=0,
+            claims_without_attempt=0,
+            next_attempt_at=now,
+            claimed_until=None,
+            claim_token=None,
+        )
 
 
 class Delivery(models.Model):
@@ -106,6 +146,8 @@ class Delivery(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = DeliveryQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "deliveries"
@@ -117,10 +159,6 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.webhook} ({self.status})"
-
-
-# What sending a delivery again from the start resets (a resend, re-enabling its webhook).
-DELIVERY_RESTART = {"status": Delivery.Status.PENDING, "attempt_count": 0, "claims_without_attempt": 0}
 
 
 class DeliveryAttempt(models.Model):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import events, host
-from .dispatch import webhooks_wake_on_commit
-from .models import DELIVERY_RESTART, Delivery, Event, Webhook
+from . import events
+from .adapter import get_adapter
+from .models import Delivery, Event, Webhook
+from .queue import webhooks_wake_on_commit
 
 _MISSING = object()
 
@@ -43,63 +45,54 @@ def event_record(*, event: events.WebhookEvent) -> Event | None:
     return row
 
 
-def _remember_stored(instance: Any, field: str) -> None:
-    """Keep the value the database holds now, for the post_save receiver to compare with."""
-    stored: Any = _MISSING
+def _remember_stored(instance: models.Model, fields: tuple[str, ...], read: Callable[[Any], object]) -> None:
+    """Keep what `read` says of the row the database holds now, for the post_save receiver to compare."""
+    stored: object = _MISSING
     if not instance._state.adding and instance.pk is not None:
-        stored = type(instance)._base_manager.filter(pk=instance.pk).values_list(field, flat=True).first()
-    instance._integrations_stored = stored
+        row = type(instance)._base_manager.filter(pk=instance.pk).only(*fields).first()
+        if row is not None:
+            stored = read(row)
+    instance._integrations_stored = stored  # type: ignore[attr-defined]
 
 
-def _stored(instance: Any) -> Any:
+def _stored(instance: models.Model) -> object:
     return getattr(instance, "_integrations_stored", _MISSING)
 
 
-def chat_before_save(*, chat: Any) -> None:
+def chat_before_save(*, chat: models.Model) -> None:
+    adapter = get_adapter()
     # Only a save into "completed" can send anything, so other saves skip the read.
-    if chat.status == "completed":
-        _remember_stored(chat, "status")
+    if adapter.chat_is_completed(chat):
+        _remember_stored(chat, adapter.chat_fields, adapter.chat_is_completed)
 
 
-def chat_after_save(*, chat: Any) -> Event | None:
+def chat_after_save(*, chat: models.Model) -> Event | None:
     """`completed` once per transition into completed (also when created completed)."""
-    if chat.status != "completed" or _stored(chat) == "completed":
+    adapter = get_adapter()
+    if not adapter.chat_is_completed(chat) or _stored(chat) is True:
         return None
-    return event_record(
-        event=events.chat_completed(
-            account_id=host.chat_account_id(chat),
-            flow_id=chat.flow_id,
-            identifier=chat.identifier,
-            score=chat.score,
-        )
-    )
+    return event_record(event=events.chat_completed(chat=adapter.chat_facts(chat), score=adapter.chat_score(chat)))
 
 
-def chat_after_delete(*, chat: Any, origin: Any) -> Event | None:
+def chat_after_delete(*, chat: models.Model, origin: object) -> Event | None:
     """`deleted` once per deleted chat, single, bulk or cascade; not when its account goes."""
-    if host.is_account_deletion(origin):
+    adapter = get_adapter()
+    if adapter.is_account_deletion(origin):
         return None
-    return event_record(
-        event=events.chat_deleted(
-            account_id=host.chat_account_id(chat), flow_id=chat.flow_id, identifier=chat.identifier
-        )
-    )
+    return event_record(event=events.chat_deleted(chat=adapter.chat_facts(chat)))
 
 
-def feedback_before_save(*, feedback: Any) -> None:
-    _remember_stored(feedback, "text")
+def feedback_before_save(*, feedback: models.Model) -> None:
+    adapter = get_adapter()
+    _remember_stored(feedback, adapter.feedback_fields, adapter.feedback_text)
 
 
-def feedback_after_save(*, feedback: Any) -> Event | None:
+def feedback_after_save(*, feedback: models.Model) -> Event | None:
     """`feedbackUpdated` when feedback is created or its text changes."""
-    if _stored(feedback) == feedback.text:
+    adapter = get_adapter()
+    if _stored(feedback) == adapter.feedback_text(feedback):
         return None
-    account_id, chat, prompt_name = host.feedback_context(feedback)
-    return event_record(
-        event=events.feedback_updated(
-            account_id=account_id, flow_id=chat.flow_id, identifier=chat.identifier, prompt_name=prompt_name
-        )
-    )
+    return event_record(event=events.feedback_updated(feedback=adapter.feedback_facts(feedback)))
 
 
 def webhook_send_test(*, webhook: Webhook) -> Event:
@@ -120,10 +113,9 @@ def delivery_resend(*, delivery: Delivery) -> Delivery:
     if delivery.webhook_id is None:
         raise ValueError("The delivery's webhook was deleted; there is nowhere to send it.")
     with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk).exclude(status=Delivery.Status.PENDING).update(
-            **DELIVERY_RESTART, claimed_until=None, claim_token=None
-        )
-        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(next_attempt_at=timezone.now())
+        now = timezone.now()
+        Delivery.objects.filter(pk=delivery.pk).exclude(status=Delivery.Status.PENDING).restart(now)
+        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(next_attempt_at=now)
         webhooks_wake_on_commit(webhook_ids=[delivery.webhook_id])
     delivery.refresh_from_db()
     return delivery

@@ -1,20 +1,36 @@
-"""The RQ queue of webhook jobs: one queue object (and Redis connection) per process."""
+"""The queue wiring: the RQ queue of webhook jobs, and waking a webhook's job (after commit, at most once
+while it waits, never fatal). Jobs are queued by dotted path, so that nothing here imports the code they run.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from datetime import UTC, datetime
 from functools import cache
 
 import django_rq
+from django.db import connection, transaction
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from .conf import conf
+
+logger = logging.getLogger(__name__)
+
+# A webhook's "waiting for a worker" flag outlives a lost job only this long.
+WAKE_FLAG_TTL_SECONDS = 300
+# The job every wake queues (integrations.jobs imports the sending code, which imports this module).
+DELIVER_JOB = "integrations.jobs.deliver_webhook"
 
 
 @cache
 def webhooks_queue() -> Queue:
-    # django_rq.get_queue() opens a new connection on every call; keep the first one.
-    return django_rq.get_queue(conf.QUEUE_NAME)
+    """One queue object (and Redis connection) per process: django_rq.get_queue() opens one per call."""
+    return django_rq.get_queue(conf.QUEUE)
 
 
 def redis_connection() -> Redis:
@@ -24,3 +40,108 @@ def redis_connection() -> Redis:
 def forget_queue() -> None:
     """Drop the cached queue, for a changed RQ_QUEUES setting (tests) or after a fork."""
     webhooks_queue.cache_clear()
+
+
+def _wake_flag(webhook_id: int) -> str:
+    return f"integrations:webhook:{webhook_id}:queued"
+
+
+def webhook_wake(*, webhook_id: int) -> None:
+    """Queue the job that sends this webhook's due deliveries, unless one is already waiting.
+
+    Redis trouble is logged, not raised: the deliveries are safe in the database and the
+    sweeper re-enqueues what is due.
+    """
+    job_id = f"integrations-webhook-{webhook_id}-{uuid.uuid4().hex}"
+    try:
+        # The flag names the job, so that the sweeper can tell a waiting job from a lost one.
+        if redis_connection().set(_wake_flag(webhook_id), job_id, nx=True, ex=WAKE_FLAG_TTL_SECONDS):
+            webhooks_queue().enqueue(DELIVER_JOB, webhook_id, job_id=job_id, result_ttl=0, failure_ttl=86400)
+    except RedisError as error:
+        logger.warning("Could not queue webhook %s (%s); the sweeper will pick it up.", webhook_id, error)
+
+
+def webhook_ensure_queued(*, webhook_id: int) -> bool:
+    """Queue the webhook's job unless one is really waiting for a worker; True when it queued one.
+
+    For the sweeper: a flag whose job was lost (Redis flushed or restarted, a failed enqueue)
+    is cleared and the job queued again.
+    """
+    connection = redis_connection()
+    flag = connection.get(_wake_flag(webhook_id))
+    if flag is not None:
+        job_id = flag.decode() if isinstance(flag, bytes) else str(flag)
+        try:
+            job: Job | None = Job.fetch(job_id, connection=connection)
+        except NoSuchJobError:
+            job = None
+        status = job.get_status() if job is not None else None
+        if status in {JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED} or (
+            status == JobStatus.QUEUED and not _waited_too_long(job)
+        ):
+            return False
+        connection.delete(_wake_flag(webhook_id))
+    webhook_wake(webhook_id=webhook_id)
+    return True
+
+
+def _waited_too_long(job: Job | None) -> bool:
+    """A job queued this long is presumed lost and queued again (a second job finds nothing to do).
+
+    A worker killed while it waits for a job can leave its read open in Redis (its scheduler
+    child, forked from it, holds the socket): Redis then hands the next job to a dead reader.
+    """
+    enqueued_at = job.enqueued_at if job is not None else None
+    if enqueued_at is None:
+        return False
+    waited = datetime.now(UTC) - enqueued_at.replace(tzinfo=UTC)
+    return waited.total_seconds() > conf.QUEUED_JOB_STALE_SECONDS
+
+
+def webhook_wake_at(*, webhook_id: int, when: datetime) -> None:
+    """Queue the job for when the next retry is due (rq's scheduler runs in the worker)."""
+    # One job id per webhook and second: several failures due at once schedule one job.
+    job_id = f"integrations-webhook-{webhook_id}-at-{int(when.timestamp())}"
+    try:
+        webhooks_queue().enqueue_at(when, DELIVER_JOB, webhook_id, job_id=job_id, result_ttl=0)
+    except RedisError as error:
+        logger.warning("Could not schedule webhook %s (%s); the sweeper will pick it up.", webhook_id, error)
+
+
+def webhook_job_started(*, webhook_id: int) -> None:
+    """Clear the waiting flag, so that events committed from now on queue a fresh job."""
+    try:
+        redis_connection().delete(_wake_flag(webhook_id))
+    except RedisError as error:
+        logger.warning("Could not clear the queued flag of webhook %s (%s).", webhook_id, error)
+
+
+class _PendingWakes:
+    """Webhooks to wake when the current transaction commits: one callback, however many events."""
+
+    def __init__(self) -> None:
+        self.webhook_ids: set[int] = set()
+
+    def __call__(self) -> None:
+        for webhook_id in sorted(self.webhook_ids):
+            webhook_wake(webhook_id=webhook_id)
+
+
+def webhooks_wake_on_commit(*, webhook_ids: list[int]) -> None:
+    if not webhook_ids:
+        return
+    if not connection.in_atomic_block:
+        for webhook_id in webhook_ids:
+            webhook_wake(webhook_id=webhook_id)
+        return
+    # Reuse the callback already registered in this transaction (a bulk delete of 1,000 chats
+    # then costs one wake per webhook, not 1,000); a rolled-back savepoint drops it with its rows.
+    pending = next(
+        (entry[1] for entry in reversed(connection.run_on_commit) if isinstance(entry[1], _PendingWakes)),
+        None,
+    )
+    if pending is None:
+        pending = _PendingWakes()
+        # robust: a failing wake-up is logged and never turns a committed save into an error.
+        transaction.on_commit(pending, robust=True)
+    pending.webhook_ids.update(webhook_ids)

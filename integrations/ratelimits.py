@@ -35,10 +35,10 @@ def action_refusal(request: HttpRequest, *, action: str) -> str | None:
         )
     if not limited:
         return None
-    return f"Too many {plural}: {_rate_in_words(conf.ACTION_RATE)} are allowed. Try again shortly."
+    return f"Too many {plural}: {rate_in_words(conf.ACTION_RATE)} are allowed. Try again shortly."
 
 
-def _rate_in_words(rate: str) -> str:
+def rate_in_words(rate: str) -> str:
     """ "5/m" as "5 per minute", "10/30s" as "10 per 30 seconds" (django-ratelimit's syntax)."""
     count, _, period = rate.partition("/")
     number, unit = period[:-1], _PERIODS.get(period[-1:], period)

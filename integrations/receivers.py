@@ -1,12 +1,14 @@
-"""Model signals of the host product, each turned into a call to the outbox."""
+"""Model signals of the host product (the models the adapter names), each turned into a call to the outbox."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
-from . import host, outbox, webhooks
+from . import outbox, webhooks
+from .adapter import get_adapter
 from .models import Webhook
 
 
@@ -39,10 +41,16 @@ def on_webhook_pre_delete(sender: Any, instance: Webhook, **kwargs: Any) -> None
 
 
 def connect() -> None:
-    chat, feedback = host.chat_model(), host.feedback_model()
+    pre_delete.connect(on_webhook_pre_delete, sender=Webhook, dispatch_uid="integrations.webhook_pre_delete")
+    try:
+        adapter = get_adapter()
+        chat, feedback = adapter.get_chat_model(), adapter.get_feedback_model()
+    except (ImportError, LookupError, ValueError, TypeError) as error:
+        # `manage.py check` says what is wrong (integrations.E011-E013); starting must not hide it.
+        logging.getLogger(__name__).error("integrations: the host's models are not connected: %s", error)
+        return
     pre_save.connect(on_chat_pre_save, sender=chat, dispatch_uid="integrations.chat_pre_save")
     post_save.connect(on_chat_post_save, sender=chat, dispatch_uid="integrations.chat_post_save")
     post_delete.connect(on_chat_post_delete, sender=chat, dispatch_uid="integrations.chat_post_delete")
     pre_save.connect(on_feedback_pre_save, sender=feedback, dispatch_uid="integrations.feedback_pre_save")
     post_save.connect(on_feedback_post_save, sender=feedback, dispatch_uid="integrations.feedback_post_save")
-    pre_delete.connect(on_webhook_pre_delete, sender=Webhook, dispatch_uid="integrations.webhook_pre_delete")

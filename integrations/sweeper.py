@@ -12,8 +12,8 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from .conf import conf
-from .dispatch import webhook_ensure_queued
 from .models import Delivery, DeliveryAttempt, Event
+from .queue import webhook_ensure_queued
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +33,9 @@ def deliveries_requeue_stranded() -> int:
     """
     now = timezone.now()
     webhook_ids = (
-        Delivery.objects.filter(
-            status=Delivery.Status.PENDING,
-            next_attempt_at__lte=now - timedelta(seconds=conf.SWEEP_GRACE),
-            webhook__is_active=True,
-        )
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        Delivery.objects.due(now - timedelta(seconds=conf.SWEEP_GRACE))
+        .unclaimed(now)
+        .filter(webhook__is_active=True)
         .filter(Q(webhook__breaker_open_until__isnull=True) | Q(webhook__breaker_open_until__lte=now))
         .values_list("webhook_id", flat=True)
         .distinct()

@@ -14,19 +14,36 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import host
+from .adapter import get_adapter
 from .conf import conf
 from .forms import WebhookURLForm
 from .health import deliveries_failed_since_failing, webhook_enable
 from .models import Delivery, Webhook
 from .outbox import delivery_resend, webhook_send_test
-from .ratelimits import action_refusal
+from .ratelimits import action_refusal, rate_in_words
 from .selectors import deliveries_for_webhook, delivery_for_account
 from .webhooks import webhook_for_account, webhook_retired_secrets, webhook_rotate_secret, webhook_save_url
 
 
+def _render(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
+    """Render an Integrations page: the base template it extends and the figures it shows come from settings."""
+    figures = {
+        "product_name": conf.PRODUCT_NAME,
+        "secret_overlap_hours": f"{conf.SECRET_OVERLAP_HOURS:g}",
+        "retired_secrets_max": conf.RETIRED_SECRETS_MAX,
+        "action_rate": rate_in_words(conf.ACTION_RATE),
+        "retention_days": f"{conf.RETENTION_DAYS:g}",
+    }
+    return render(
+        request,
+        template,
+        {**context, "integrations_base_template": conf.BASE_TEMPLATE, "integrations_settings": figures},
+        status=status,
+    )
+
+
 def _admin_account(request: HttpRequest) -> Any:
-    account = host.admin_account_for(request.user)
+    account = get_adapter().account_for_admin(request.user)
     if account is None:
         # Not an admin of any account: the page does not exist for them.
         raise Http404("No account to manage.")
@@ -62,7 +79,7 @@ def webhook_tab(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Webhook URL saved. Notifications will be sent to it.")
             return redirect("integrations:webhook")
-    return render(
+    return _render(
         request,
         "integrations/webhook_tab.html",
         {
@@ -132,7 +149,7 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(deliveries_for_webhook(webhook=webhook, status=status), DELIVERIES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    return render(
+    return _render(
         request,
         "integrations/delivery_log.html",
         {
@@ -151,7 +168,7 @@ def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
     delivery = delivery_for_account(account=_admin_account(request), delivery_id=delivery_id)
     if delivery is None:
         raise Http404("No such delivery.")
-    return render(
+    return _render(
         request,
         "integrations/delivery_detail.html",
         {"delivery": delivery, "attempts": delivery.attempts.all(), "active_tab": "deliveries"},

@@ -34,9 +34,7 @@ def webhook_save_url(*, account: Any, url: str) -> Webhook:
 
 def webhook_before_delete(*, webhook: Webhook) -> int:
     """Cancel what was still on its way: the log keeps the deliveries, marked cancelled."""
-    return Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING).update(
-        status=Delivery.Status.CANCELLED, next_attempt_at=None, claimed_until=None, claim_token=None
-    )
+    return Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING).finish(Delivery.Status.CANCELLED)
 
 
 @dataclass(frozen=True)

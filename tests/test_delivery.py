@@ -52,7 +52,7 @@ def test_completed_arrives_exactly_as_documented_and_signed(
     assert headers["content-type"] == "application/json"
     assert headers["user-agent"] == USER_AGENT
     event = Event.objects.get()
-    assert headers["webhook-id"] == event.webhook_id
+    assert headers["webhook-id"] == event.msg_id
     assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
     assert standardwebhooks.Webhook(webhook.secret).verify(raw, headers) == body
 
@@ -341,7 +341,7 @@ def test_saving_succeeds_and_nothing_is_lost_while_redis_is_down(
 
     settings.RQ_QUEUES = {"webhooks": {"URL": redis_url}}
     forget_queue()
-    from integrations.dispatch import webhook_wake
+    from integrations.queue import webhook_wake
 
     webhook_wake(webhook_id=webhook.pk)  # what the sweeper does for due deliveries
     run_worker()

@@ -30,7 +30,7 @@ def test_the_log_lists_deliveries_and_filters_by_status(
     run_worker()
     Chat.objects.create(flow=flow, identifier="b", status=Chat.Status.COMPLETED)  # not sent yet
     page = admin_client.get(reverse("integrations:deliveries")).content.decode()
-    ids = [delivery.event.webhook_id for delivery in Delivery.objects.select_related("event")]
+    ids = [delivery.event.msg_id for delivery in Delivery.objects.select_related("event")]
     assert all(webhook_id in page for webhook_id in ids)
     assert "Succeeded" in page and "Pending" in page
     pending = admin_client.get(reverse("integrations:deliveries"), {"status": "pending"}).content.decode()
@@ -51,7 +51,7 @@ def test_a_delivery_shows_its_body_and_attempts(
     assert "HTTP 503" in page
     assert "&lt;b&gt;busy&lt;/b&gt;" in page  # the receiver's answer, escaped
     assert "zoë" in page
-    assert delivery.event.webhook_id in page
+    assert delivery.event.msg_id in page
 
 
 def test_resend_sends_again_with_the_same_webhook_id(
@@ -141,6 +141,6 @@ def test_five_failed_logins_lock_the_username_out(client: Client, admin_user: An
     ("rate", "words"), [("5/m", "5 per minute"), ("10/30s", "10 per 30 seconds"), ("100/h", "100 per hour")]
 )
 def test_the_limit_is_told_in_words(rate: str, words: str) -> None:
-    from integrations.ratelimits import _rate_in_words
+    from integrations.ratelimits import rate_in_words
 
-    assert _rate_in_words(rate) == words
+    assert rate_in_words(rate) == words

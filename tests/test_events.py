@@ -5,26 +5,29 @@ from __future__ import annotations
 import json
 
 from integrations import events
+from integrations.adapter import ChatFacts, FeedbackFacts
 
 
 def test_completed_body_is_exactly_the_spec_shape() -> None:
-    event = events.chat_completed(account_id=1, flow_id=12, identifier="abc", score=7)
+    event = events.chat_completed(chat=ChatFacts(account_id=1, flow_id=12, identifier="abc"), score=7)
     assert json.loads(event.body) == {"type": "completed", "data": {"flowId": 12, "identifier": "abc", "score": 7}}
 
 
 def test_completed_score_may_be_null() -> None:
-    event = events.chat_completed(account_id=1, flow_id=12, identifier="abc", score=None)
+    event = events.chat_completed(chat=ChatFacts(account_id=1, flow_id=12, identifier="abc"), score=None)
     assert json.loads(event.body)["data"]["score"] is None
     assert '"score":null' in event.body
 
 
 def test_deleted_body_is_exactly_the_spec_shape() -> None:
-    event = events.chat_deleted(account_id=1, flow_id=3, identifier="x y")
+    event = events.chat_deleted(chat=ChatFacts(account_id=1, flow_id=3, identifier="x y"))
     assert json.loads(event.body) == {"type": "deleted", "data": {"flowId": 3, "identifier": "x y"}}
 
 
 def test_feedback_updated_body_is_exactly_the_spec_shape() -> None:
-    event = events.feedback_updated(account_id=1, flow_id=3, identifier="id", prompt_name="Capital")
+    event = events.feedback_updated(
+        feedback=FeedbackFacts(chat=ChatFacts(account_id=1, flow_id=3, identifier="id"), prompt_name="Capital")
+    )
     assert json.loads(event.body) == {
         "type": "feedbackUpdated",
         "data": {"flowId": 3, "identifier": "id", "promptName": "Capital"},
@@ -32,12 +35,12 @@ def test_feedback_updated_body_is_exactly_the_spec_shape() -> None:
 
 
 def test_unicode_is_sent_as_utf8_not_escaped() -> None:
-    event = events.chat_deleted(account_id=1, flow_id=3, identifier="Zoë 🙂")
+    event = events.chat_deleted(chat=ChatFacts(account_id=1, flow_id=3, identifier="Zoë 🙂"))
     assert "Zoë 🙂" in event.body
     assert json.loads(event.body.encode())["data"]["identifier"] == "Zoë 🙂"
 
 
 def test_a_lone_surrogate_still_makes_valid_utf8_json() -> None:
-    event = events.chat_deleted(account_id=1, flow_id=3, identifier="broken \ud800 text")
+    event = events.chat_deleted(chat=ChatFacts(account_id=1, flow_id=3, identifier="broken \ud800 text"))
     raw = event.body.encode("utf-8")
     assert json.loads(raw)["data"]["identifier"] == "broken \ud800 text"

@@ -150,7 +150,7 @@ def test_an_admin_of_another_account_gets_404s_and_changes_nothing(
             # Never the other account's data, whatever the page is.
             assert theirs["webhook"].url not in page, (name, method)
             assert theirs["webhook"].secret not in page, (name, method)
-            assert theirs["delivery"].event.webhook_id not in page, (name, method)
+            assert theirs["delivery"].event.msg_id not in page, (name, method)
             assert "rival-participant" not in page, (name, method)
             assert "rival-answer" not in page, (name, method)
             if pattern_has_ids(url, theirs):

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from integrations import events
+from integrations.adapter import ChatFacts, FeedbackFacts
 from integrations.destinations import BLOCKED_NETWORKS, address_is_public
 from integrations.validators import validate_webhook_url
 
@@ -104,13 +105,15 @@ scores = st.one_of(st.none(), st.integers(min_value=-(2**31), max_value=2**31))
 
 @given(flow_id=ids, identifier=unicode_text, score=scores)
 def test_completed_is_always_valid_json_of_the_documented_shape(flow_id: int, identifier: str, score: Any) -> None:
-    body = roundtrip(events.chat_completed(account_id=1, flow_id=flow_id, identifier=identifier, score=score))
+    body = roundtrip(
+        events.chat_completed(chat=ChatFacts(account_id=1, flow_id=flow_id, identifier=identifier), score=score)
+    )
     assert body == {"type": "completed", "data": {"flowId": flow_id, "identifier": identifier, "score": score}}
 
 
 @given(flow_id=ids, identifier=unicode_text)
 def test_deleted_is_always_valid_json_of_the_documented_shape(flow_id: int, identifier: str) -> None:
-    body = roundtrip(events.chat_deleted(account_id=1, flow_id=flow_id, identifier=identifier))
+    body = roundtrip(events.chat_deleted(chat=ChatFacts(account_id=1, flow_id=flow_id, identifier=identifier)))
     assert body == {"type": "deleted", "data": {"flowId": flow_id, "identifier": identifier}}
 
 
@@ -119,7 +122,11 @@ def test_feedback_updated_is_always_valid_json_of_the_documented_shape(
     flow_id: int, identifier: str, prompt_name: str
 ) -> None:
     body = roundtrip(
-        events.feedback_updated(account_id=1, flow_id=flow_id, identifier=identifier, prompt_name=prompt_name)
+        events.feedback_updated(
+            feedback=FeedbackFacts(
+                chat=ChatFacts(account_id=1, flow_id=flow_id, identifier=identifier), prompt_name=prompt_name
+            )
+        )
     )
     assert body == {
         "type": "feedbackUpdated",

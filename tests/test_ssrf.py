@@ -331,7 +331,7 @@ def test_a_refusal_is_not_remembered(
     assert receiver.log == []
     counting_dns.names["flaky.example"] = ["127.0.0.1"]  # the answer came back
     Delivery.objects.update(next_attempt_at=timezone.now())
-    from integrations.dispatch import webhook_wake
+    from integrations.queue import webhook_wake
 
     webhook_wake(webhook_id=Webhook.objects.get().pk)
     run_worker()

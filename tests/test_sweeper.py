@@ -13,9 +13,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from chats.models import Chat, Flow
-from integrations.dispatch import webhook_ensure_queued, webhook_wake
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
-from integrations.queue import webhooks_queue
+from integrations.queue import webhook_ensure_queued, webhook_wake, webhooks_queue
 from integrations.sweeper import deliveries_requeue_stranded, log_prune, sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -295,7 +295,7 @@ def tally(event_ids: list[Any], receiver: Receiver) -> Tally:
             lost += 1
         for delivery in deliveries:
             attempts = DeliveryAttempt.objects.filter(delivery=delivery).count()
-            if delivery.status == Delivery.Status.SUCCEEDED and event.webhook_id in succeeded_at_receiver:
+            if delivery.status == Delivery.Status.SUCCEEDED and event.msg_id in succeeded_at_receiver:
                 delivered += 1
             elif delivery.status == Delivery.Status.FAILED and attempts == delivery.attempt_count > 0:
                 failed += 1
