@@ -14,9 +14,11 @@ run: setup
 	$(RUN_ENV) $(BIN)/python manage.py demo_data
 	$(RUN_ENV) $(BIN)/honcho start -f Procfile
 
-# The whole suite on SQLite (the default database), then again on a throwaway PostgreSQL server.
+# The whole suite on SQLite (the default database), then again on a throwaway PostgreSQL server; and
+# the example host (examples/minimal_host) with the app installed from its wheel into a fresh virtualenv.
 test: setup lint
 	$(BIN)/pytest --cov --cov-report= $(PYTEST_ARGS)
+	PYTHON=$(PYTHON) bin/test-example
 	bin/with-postgres $(BIN)/pytest --cov --cov-append --cov-report=term $(PYTEST_ARGS)
 	$(BIN)/python bench/run.py --tiny  # the benchmark, at a size that only checks it still runs
 

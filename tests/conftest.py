@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import redis
 from rq import SimpleWorker
 
 from accounts.models import Account, Membership
@@ -18,12 +13,7 @@ from chats.models import Chat, Flow, Prompt
 from integrations.destinations import vetted_forget
 from integrations.models import Webhook
 from integrations.queue import forget_queue, webhooks_queue
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.helpers import FakeDNS, free_port, start_redis_server
 
 
 @pytest.fixture(scope="session")
@@ -36,30 +26,6 @@ def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> No
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
-def start_redis_server(port: int) -> subprocess.Popen[bytes]:
-    """A real redis-server on loopback without persistence, returned once it answers."""
-    executable = shutil.which("redis-server")
-    assert executable, "redis-server is missing: `make test` installs it (apt-get install redis-server)"
-    process = subprocess.Popen(
-        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    try:
-        while True:
-            try:
-                client.ping()
-                return process
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    process.kill()
-                    raise
-                time.sleep(0.05)
-    finally:
-        client.close()
-
-
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """The suite's own redis-server, on a free port, gone when the suite ends."""
@@ -68,30 +34,6 @@ def redis_url() -> Iterator[str]:
     yield f"redis://127.0.0.1:{port}/0"
     process.terminate()
     process.wait(timeout=10)
-
-
-class FakeDNS:
-    """Answers for host names in place of DNS: these machines must not query a real resolver.
-
-    IP literals in any spelling are parsed as the system resolver would (without a lookup);
-    `localhost` and the names a test adds resolve to their addresses; any other name does not
-    exist. The SSRF guard asks this through `integrations.destinations.resolver`.
-    """
-
-    def __init__(self) -> None:
-        self.names: dict[str, list[str]] = {"localhost": ["127.0.0.1"]}
-
-    def __call__(self, host: str, port: Any, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
-        try:
-            return socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP, flags=socket.AI_NUMERICHOST)
-        except socket.gaierror:
-            pass
-        if host in self.names:
-            return [
-                (socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))
-                for address in self.names[host]
-            ]
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
 
 @pytest.fixture(autouse=True)

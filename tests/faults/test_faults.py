@@ -14,64 +14,25 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import redis
-from django.db import transaction
 
-from accounts.models import Account
-from chats.models import Chat, Flow
-from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
+from integrations.models import Delivery, DeliveryAttempt, Webhook
 from integrations.retry import retry_delay
-
-from .conftest import (
+from tests.faults.helpers import (
     FAULT_SETTINGS,
     Processes,
     Receiver,
     RedisServer,
     assert_each_delivered_once,
     attempts_by_event,
+    burst,
+    report,
     tally,
+    wait_for_workers,
     wait_until_settled,
+    webhook_for,
 )
 
 SCHEDULE = [0.5, 1, 1, 1, 1, 1, 1]
-
-
-def webhook_for(receiver: Receiver, path: str, name: str = "Fault Co") -> tuple[Account, Flow, Webhook]:
-    account = Account.objects.create(name=name)
-    flow = Flow.objects.create(account=account, name="Flow")
-    webhook = Webhook.objects.create(account=account, url=receiver.url(path))
-    return account, flow, webhook
-
-
-def burst(flow: Flow, count: int, prefix: str, *, one_transaction: bool = False) -> list[Any]:
-    """Complete `count` chats; returns the ids of the events they recorded."""
-    before = set(Event.objects.values_list("id", flat=True))
-
-    def create() -> None:
-        for number in range(count):
-            Chat.objects.create(flow=flow, identifier=f"{prefix}-{number}", status=Chat.Status.COMPLETED)
-
-    if one_transaction:
-        with transaction.atomic():
-            create()
-    else:
-        create()
-    return list(set(Event.objects.values_list("id", flat=True)) - before)
-
-
-def wait_for_workers(server: RedisServer, count: int) -> None:
-    """Until `count` workers listen on the queue (each registers itself in Redis)."""
-    client = redis.Redis(port=server.port)
-    deadline = time.monotonic() + 30
-    while client.scard("rq:workers:webhooks") < count:
-        assert time.monotonic() < deadline, "the workers did not start"
-        time.sleep(0.1)
-    client.close()
-
-
-def report(name: str, line: str) -> None:
-    # Shown by `pytest -s` and quoted in docs/reliability.md.
-    print(f"\nfault run [{name}]: {line}")
 
 
 def test_events_committed_while_redis_is_down_are_delivered_by_the_sweeper(

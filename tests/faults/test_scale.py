@@ -20,8 +20,17 @@ import pytest
 from django.db import connection
 
 from integrations.models import Webhook
-from tests.faults.conftest import Processes, Receiver, RedisServer, assert_each_delivered_once, wait_until_settled
-from tests.faults.test_faults import burst, report, wait_for_workers, webhook_for
+from tests.faults.helpers import (
+    Processes,
+    Receiver,
+    RedisServer,
+    assert_each_delivered_once,
+    burst,
+    report,
+    wait_for_workers,
+    wait_until_settled,
+    webhook_for,
+)
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="runs once, in the PostgreSQL run of make test (see module docstring)"

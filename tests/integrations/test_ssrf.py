@@ -17,7 +17,7 @@ from accounts.models import Account
 from chats.models import Chat
 from integrations.models import Delivery, DeliveryAttempt, Webhook
 from integrations.validators import validate_webhook_url
-from tests.conftest import FakeDNS
+from tests.helpers import FakeDNS
 
 PUBLIC = "93.184.215.14"
 

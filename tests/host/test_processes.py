@@ -14,7 +14,7 @@ from rq import SimpleWorker
 
 from integrations.worker import WebhookWorker
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 CREATE_AND_COMPLETE = """
 from accounts.models import Account

@@ -148,7 +148,7 @@ def test_secrets_never_reach_logs_or_the_attempt_log(
     httpserver.expect_request("/fail", method="POST").respond_with_data("boom", status=500)
     httpserver.expect_request("/redirect", method="POST").respond_with_data("", status=302, headers={"Location": "/x"})
     urls = [httpserver.url_for(path) for path in ("/ok", "/fail", "/redirect")]
-    from tests.conftest import free_port
+    from tests.helpers import free_port
 
     urls.append(f"http://127.0.0.1:{free_port()}/refused")
     urls.append("http://unknown-host.example/")  # does not resolve: refused at send time
@@ -194,7 +194,7 @@ def test_error_reports_hide_the_secrets_of_the_failing_frames(monkeypatch: pytes
 
 
 def test_every_page_that_shows_a_secret_forbids_caching(client: Client, admin_user: Any, account: Account) -> None:
-    from tests.test_isolation import every_url
+    from tests.host.test_isolation import every_url
 
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")
     flow = Flow.objects.create(account=account, name="Mine")

@@ -1,0 +1,83 @@
+"""Helpers of the example host's tests: a real redis-server, and this project's objects for the adapter contract."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from typing import Any
+
+import redis
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+from surveys.models import Review, Submission, Survey, Team
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_redis_server(port: int) -> subprocess.Popen[bytes]:
+    """A real redis-server on loopback without persistence, returned once it answers."""
+    executable = shutil.which("redis-server")
+    assert executable, "redis-server is missing (apt-get install redis-server)"
+    process = subprocess.Popen(
+        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    try:
+        while True:
+            try:
+                client.ping()
+                return process
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    process.kill()
+                    raise
+                time.sleep(0.05)
+    finally:
+        client.close()
+
+
+class SurveysObjects:
+    """This project's objects for integrations.testing.adapter_contract_check."""
+
+    def __init__(self) -> None:
+        self.made = 0
+
+    def _next(self) -> int:
+        self.made += 1
+        return self.made
+
+    def account(self) -> Team:
+        return Team.objects.create(name=f"Team {self._next()}")
+
+    def chat(self, account: Any, *, completed: bool) -> Submission:
+        survey = Survey.objects.create(team=account, title=f"Survey {self._next()}")
+        return Submission.objects.create(
+            survey=survey, reference=f"ref-{self._next()}", submitted_at=timezone.now() if completed else None
+        )
+
+    def complete(self, chat: Any) -> None:
+        chat.submitted_at = timezone.now()
+        chat.points = 7
+        chat.save()
+
+    def feedback(self, chat: Any, *, text: str) -> Review:
+        return Review.objects.create(submission=chat, question="overall", note=text)
+
+    def admin(self, account: Any, *, email: str) -> AbstractBaseUser:
+        user = get_user_model().objects.create_user(username=f"admin-{self._next()}", email=email)
+        account.admins.add(user)
+        return user
+
+    def member(self, account: Any) -> AbstractBaseUser:
+        user = get_user_model().objects.create_user(username=f"member-{self._next()}", email="member@example.com")
+        account.members.add(user)
+        return user

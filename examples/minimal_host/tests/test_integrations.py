@@ -1,0 +1,101 @@
+"""The integrations app, installed from its wheel into a project that is not DialogForm.
+
+A submission here is a "chat", a team the account, a review the feedback: the adapter in
+surveys/integrations.py says so, and nothing else in this project mentions the app's internals.
+"""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from typing import Any
+
+import pytest
+import standardwebhooks
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from django.utils import timezone
+from surveys.integrations import SurveysAdapter
+from surveys.models import Review, Submission, Survey, Team
+
+import integrations
+from integrations.adapter import get_adapter
+from integrations.models import Event, Webhook
+from integrations.queue import webhooks_queue
+from integrations.testing import adapter_contract_check
+from integrations.worker import WebhookWorker
+from tests.helpers import SurveysObjects
+
+
+def test_the_app_comes_from_the_installed_wheel_not_the_source_tree() -> None:
+    assert "site-packages" in integrations.__file__, integrations.__file__
+
+
+def test_manage_py_check_passes() -> None:
+    call_command("check", stdout=StringIO())  # raises SystemCheckError on any error
+
+
+@pytest.mark.django_db
+def test_the_surveys_adapter_passes_the_contract() -> None:
+    assert isinstance(get_adapter(), SurveysAdapter)
+    adapter_contract_check(SurveysAdapter(), SurveysObjects())
+
+
+@pytest.mark.django_db
+def test_every_event_is_recorded_with_this_projects_fields() -> None:
+    team = Team.objects.create(name="Acme")
+    Webhook.objects.create(account=team, url="http://127.0.0.1:9/hook")
+    survey = Survey.objects.create(team=team, title="Onboarding")
+    submission = Submission.objects.create(survey=survey, reference="r-1")
+    submission.submitted_at, submission.points = timezone.now(), 9
+    submission.save()
+    submission.save()  # saved again while submitted: not a second completion
+    review = Review.objects.create(submission=submission, question="overall", note="Great")
+    review.save()  # the note did not change: no event
+    submission.delete()
+    bodies = [json.loads(event.body) for event in Event.objects.order_by("created_at")]
+    assert bodies == [
+        {"type": "completed", "data": {"flowId": survey.pk, "identifier": "r-1", "score": 9}},
+        {"type": "feedbackUpdated", "data": {"flowId": survey.pk, "identifier": "r-1", "promptName": "overall"}},
+        {"type": "deleted", "data": {"flowId": survey.pk, "identifier": "r-1"}},
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_reaches_the_receiver_signed(httpserver: Any) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    team = Team.objects.create(name="Acme")
+    webhook = Webhook.objects.create(account=team, url=f"http://127.0.0.1:{httpserver.port}/hook")
+    survey = Survey.objects.create(team=team, title="Onboarding")
+    Submission.objects.create(survey=survey, reference="r-42", submitted_at=timezone.now(), points=3)
+
+    queue = webhooks_queue()
+    WebhookWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+
+    [(request, _)] = httpserver.log
+    body = request.get_data()
+    standardwebhooks.Webhook(webhook.secret).verify(body, dict(request.headers))  # raises if not signed by it
+    assert json.loads(body) == {"type": "completed", "data": {"flowId": survey.pk, "identifier": "r-42", "score": 3}}
+    assert request.headers["webhook-id"] == Event.objects.get().msg_id
+
+
+@pytest.mark.django_db
+def test_the_integrations_page_renders_in_this_projects_base_template(client: Any, django_user_model: Any) -> None:
+    team = Team.objects.create(name="Acme")
+    admin = django_user_model.objects.create_user(username="ada")
+    team.admins.add(admin)
+    client.force_login(admin)
+    page = client.get("/integrations/webhook/").content.decode()
+    assert 'id="survey-desk-header"' in page  # this project's base.html
+    assert "Survey Desk will send notifications" in page  # INTEGRATIONS_PRODUCT_NAME
+    assert "/static/integrations/integrations.css" in page
+    assert finders.find("integrations/integrations.css"), "the app's stylesheet ships in the wheel"
+    response = client.post("/integrations/webhook/", {"url": "http://127.0.0.1:9/hook"})
+    assert response.status_code == 302
+    assert Webhook.objects.get(account=team).url == "http://127.0.0.1:9/hook"
+
+
+@pytest.mark.django_db
+def test_someone_who_administers_no_team_gets_a_404(client: Any, django_user_model: Any) -> None:
+    client.force_login(django_user_model.objects.create_user(username="bob"))
+    assert client.get("/integrations/webhook/").status_code == 404

@@ -1,0 +1,110 @@
+"""Helpers of the test suite (the fixtures that use them are in conftest.py)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from typing import Any
+
+import redis
+from django.contrib.auth.models import AbstractBaseUser
+
+from accounts.models import Account, Membership
+from chats.models import Chat, Feedback, Flow, Prompt, Response
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_redis_server(port: int) -> subprocess.Popen[bytes]:
+    """A real redis-server on loopback without persistence, returned once it answers."""
+    executable = shutil.which("redis-server")
+    assert executable, "redis-server is missing: `make test` installs it (apt-get install redis-server)"
+    process = subprocess.Popen(
+        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    try:
+        while True:
+            try:
+                client.ping()
+                return process
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    process.kill()
+                    raise
+                time.sleep(0.05)
+    finally:
+        client.close()
+
+
+class FakeDNS:
+    """Answers for host names in place of DNS: these machines must not query a real resolver.
+
+    IP literals in any spelling are parsed as the system resolver would (without a lookup);
+    `localhost` and the names a test adds resolve to their addresses; any other name does not
+    exist. The SSRF guard asks this through `integrations.destinations.resolver`.
+    """
+
+    def __init__(self) -> None:
+        self.names: dict[str, list[str]] = {"localhost": ["127.0.0.1"]}
+
+    def __call__(self, host: str, port: Any, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        try:
+            return socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP, flags=socket.AI_NUMERICHOST)
+        except socket.gaierror:
+            pass
+        if host in self.names:
+            return [
+                (socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))
+                for address in self.names[host]
+            ]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+class DialogFormObjects:
+    """DialogForm's objects for the adapter's contract (integrations.testing.HostObjects)."""
+
+    def __init__(self) -> None:
+        self.made = 0
+
+    def _next(self) -> int:
+        self.made += 1
+        return self.made
+
+    def account(self) -> Account:
+        return Account.objects.create(name=f"Account {self._next()}")
+
+    def chat(self, account: Any, *, completed: bool) -> Chat:
+        flow = Flow.objects.create(account=account, name=f"Flow {self._next()}")
+        Prompt.objects.create(flow=flow, name="capital", text="What is the capital of France?")
+        status = Chat.Status.COMPLETED if completed else Chat.Status.IN_PROGRESS
+        return Chat.objects.create(flow=flow, identifier=f"participant-{self._next()}", status=status, score=3)
+
+    def complete(self, chat: Any) -> None:
+        chat.status = Chat.Status.COMPLETED
+        chat.save()
+
+    def feedback(self, chat: Any, *, text: str) -> Feedback:
+        response = Response.objects.create(chat=chat, prompt=chat.flow.prompts.get(), answer="Paris")
+        return Feedback.objects.create(response=response, text=text)
+
+    def _user(self, account: Any, role: str, email: str) -> AbstractBaseUser:
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.create_user(username=f"user-{self._next()}", email=email)
+        Membership.objects.create(account=account, user=user, role=role)
+        return user
+
+    def admin(self, account: Any, *, email: str) -> AbstractBaseUser:
+        return self._user(account, Membership.Role.ADMIN, email)
+
+    def member(self, account: Any) -> AbstractBaseUser:
+        return self._user(account, Membership.Role.MEMBER, "member@example.com")

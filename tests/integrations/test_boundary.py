@@ -1,0 +1,105 @@
+"""The app's boundary, read from its source: it imports nothing of the host, and its modules form no cycle.
+
+Imports inside functions count: an import hidden in a function is still a dependency, and a cycle
+hidden that way is still a cycle.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import integrations
+
+APP = Path(integrations.__file__).parent
+HOST_PACKAGES = {"accounts", "chats", "dialogform_hooks", "tests", "examples"}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(APP.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module this file imports, anywhere in it, as absolute dotted names."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module or ""
+            found.add(prefix)
+            # `from . import events` imports a module; `from .models import Webhook` a name.
+            found.update(f"{prefix}.{alias.name}" for alias in node.names)
+    return found
+
+
+def app_modules() -> dict[str, Path]:
+    return {
+        module_name(path): path
+        for path in APP.rglob("*.py")
+        if "migrations" not in path.parts  # Django loads migrations by itself, as data
+    }
+
+
+def app_graph() -> dict[str, set[str]]:
+    modules = app_modules()
+    return {
+        name: {other for other in imports_of(path) if other in modules and other != name}
+        for name, path in modules.items()
+    }
+
+
+def test_the_app_imports_no_module_of_the_host() -> None:
+    offenders = {
+        name: sorted(other for other in imports_of(path) if other.split(".")[0] in HOST_PACKAGES)
+        for name, path in app_modules().items()
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for following in sorted(graph[node]):
+            if state.get(following) == 1:
+                return [*path[path.index(following) :], following]
+            if following not in state and (cycle := visit(following)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_the_app_modules_import_each_other_without_a_cycle() -> None:
+    assert find_cycle(app_graph()) is None
+
+
+def test_the_cycle_finder_finds_a_cycle_hidden_in_a_function(tmp_path: Path) -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}
+    assert find_cycle(graph) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+    source = APP / "queue.py"
+    assert "integrations.jobs" not in imports_of(source)  # the job is queued by its dotted path
+
+
+def test_imports_inside_functions_are_read() -> None:
+    assert {"integrations.checks", "integrations.receivers", "integrations.notices"} <= imports_of(APP / "apps.py")

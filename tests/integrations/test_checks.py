@@ -1,0 +1,87 @@
+"""System checks catch a misconfigured app at start-up, through `manage.py check`, each with a hint."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from integrations.adapter import DialogFormAdapter
+from integrations.checks import check_private_urls_in_production
+
+
+class MissingModelAdapter(DialogFormAdapter):
+    chat_model = "chats.Conversation"
+
+
+class WrongFieldsAdapter(DialogFormAdapter):
+    chat_fields = ("flow", "identifier", "state")
+
+
+class NotAnAdapter:
+    """Has none of the adapter's methods."""
+
+
+def check_errors() -> str:
+    """What `manage.py check` reports (empty when it passes)."""
+    try:
+        call_command("check", stdout=StringIO(), stderr=StringIO())
+    except SystemCheckError as error:
+        return str(error)
+    return ""
+
+
+def test_the_project_settings_pass() -> None:
+    assert check_errors() == ""
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected", "hint"),
+    [
+        ({"INTEGRATIONS_RETRY_SCHEDULE": "5,soon"}, "integrations.E001", "INTEGRATIONS_RETRY_SCHEDULE=5,300,1800"),
+        ({"INTEGRATIONS_CLAIM_LEASE_SECONDS": 10}, "integrations.E002", "Raise INTEGRATIONS_CLAIM_LEASE_SECONDS"),
+        ({"RQ_QUEUES": {"default": {"URL": "redis://127.0.0.1:1/0"}}}, "integrations.E003", "Add RQ_QUEUES"),
+        ({"INTEGRATIONS_ACCOUNT_MODEL": "accounts.Company"}, "integrations.E010", "app_label.ModelName"),
+        ({"INTEGRATIONS_ADAPTER": "no.such.Adapter"}, "integrations.E011", "INTEGRATIONS_ADAPTER"),
+        ({"INTEGRATIONS_ADAPTER": f"{__name__}.NotAnAdapter"}, "integrations.E011", "BaseAdapter"),
+        ({"INTEGRATIONS_ADAPTER": f"{__name__}.MissingModelAdapter"}, "integrations.E012", "chat_model"),
+        ({"INTEGRATIONS_ADAPTER": f"{__name__}.WrongFieldsAdapter"}, "integrations.E013", "chats.Chat.state"),
+        (
+            {"CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}},
+            "integrations.E014",
+            "shared cache",
+        ),
+        ({"INTEGRATIONS_BASE_TEMPLATE": "no/such/base.html"}, "integrations.E015", "content"),
+    ],
+)
+def test_each_mistake_is_reported_by_manage_py_check(
+    settings: Any, changes: dict[str, Any], expected: str, hint: str
+) -> None:
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    report = check_errors()
+    assert expected in report
+    assert hint in report
+    # Only that mistake: each check says one thing.
+    assert report.count("integrations.E") == 1, report
+
+
+def test_a_missing_account_model_setting_is_reported(settings: Any) -> None:
+    del settings.INTEGRATIONS_ACCOUNT_MODEL
+    report = check_errors()
+    assert "integrations.E010" in report
+    assert "INTEGRATIONS_ACCOUNT_MODEL is not set" in report
+
+
+def test_private_urls_without_debug_fail_the_deploy_check(settings: Any) -> None:
+    settings.INTEGRATIONS_ALLOW_PRIVATE_URLS, settings.DEBUG = True, False
+    assert [message.id for message in check_private_urls_in_production()] == ["integrations.E004"]
+    with pytest.raises(SystemCheckError, match=r"integrations\.E004"):
+        call_command("check", deploy=True, stdout=StringIO(), stderr=StringIO())
+    settings.DEBUG = True
+    assert check_private_urls_in_production() == []
+    settings.INTEGRATIONS_ALLOW_PRIVATE_URLS, settings.DEBUG = False, False
+    assert check_private_urls_in_production() == []

@@ -1,0 +1,110 @@
+"""The app's own signals: sent once the change commits, with the admins' e-mail as a default receiver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from integrations.health import webhook_disable, webhook_enable
+from integrations.models import Delivery, Webhook
+from integrations.signals import EMAIL_ADMINS_ON_DISABLE, delivery_failed, webhook_disabled, webhook_enabled
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def heard() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def listener(name: str) -> Any:
+        def receive(sender: Any, **kwargs: Any) -> None:
+            kwargs.pop("signal")
+            calls.append((name, kwargs))
+
+        return receive
+
+    receivers = {name: listener(name) for name in ("disabled", "enabled", "failed")}
+    for name, signal in (("disabled", webhook_disabled), ("enabled", webhook_enabled), ("failed", delivery_failed)):
+        signal.connect(receivers[name], weak=False, dispatch_uid=f"test.{name}")
+    yield calls
+    for signal, name in ((webhook_disabled, "disabled"), (webhook_enabled, "enabled"), (delivery_failed, "failed")):
+        signal.disconnect(dispatch_uid=f"test.{name}")
+
+
+def test_disabling_and_enabling_send_their_signals_and_the_admins_get_an_email(
+    heard: list[Any], webhook: Webhook, admin_user: Any
+) -> None:
+    admin_user.email = "ada@example.com"
+    admin_user.save()
+    webhook_disable(webhook=webhook, reason="The endpoint answered 410 Gone.")
+    assert [(name, kwargs["reason"]) for name, kwargs in heard] == [("disabled", "The endpoint answered 410 Gone.")]
+    assert heard[0][1]["webhook"].pk == webhook.pk
+    assert [message.to for message in mail.outbox] == [["ada@example.com"]]
+    webhook_enable(webhook=webhook, resend_failed=False)
+    assert [name for name, _ in heard] == ["disabled", "enabled"]
+    assert heard[1][1]["resent"] == 0
+
+
+def test_a_host_replaces_the_email_by_disconnecting_the_default_receiver(
+    heard: list[Any], webhook: Webhook, admin_user: Any
+) -> None:
+    admin_user.email = "ada@example.com"
+    admin_user.save()
+    assert webhook_disabled.disconnect(sender=Webhook, dispatch_uid=EMAIL_ADMINS_ON_DISABLE)
+    try:
+        webhook_disable(webhook=webhook, reason="Gone.")
+    finally:
+        from integrations import notices
+
+        notices.connect()
+    assert mail.outbox == []
+    assert [name for name, _ in heard] == ["disabled"]
+
+
+def test_a_receiver_that_raises_never_undoes_the_change(webhook: Webhook, caplog: Any) -> None:
+    def broken(sender: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the host's receiver is broken")
+
+    webhook_disabled.connect(broken, weak=False, dispatch_uid="test.broken")
+    try:
+        webhook_disable(webhook=webhook, reason="Gone.")
+    finally:
+        webhook_disabled.disconnect(dispatch_uid="test.broken")
+    webhook.refresh_from_db()
+    assert not webhook.is_active
+    assert "the host's receiver is broken" in caplog.text
+
+
+def test_a_delivery_whose_retries_ran_out_sends_delivery_failed(
+    heard: list[Any], settings: Any, chat: Any, webhook: Webhook, receiver: Any, run_worker: Any
+) -> None:
+    settings.INTEGRATIONS_RETRY_SCHEDULE = ""  # no retries: the first failure is the last
+    receiver.clear_all_handlers()
+    receiver.expect_request("/hook", method="POST").respond_with_data("nope", status=500)
+    chat.status = "completed"
+    chat.save()
+    run_worker()
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.FAILED
+    assert [(name, kwargs["delivery"].pk, kwargs["error"]) for name, kwargs in heard] == [
+        ("failed", delivery.pk, "The receiver answered HTTP 500.")
+    ]
+
+
+def test_a_retry_is_not_a_failure_for_good(
+    heard: list[Any], chat: Any, webhook: Webhook, receiver: Any, run_worker: Any
+) -> None:
+    receiver.clear_all_handlers()
+    receiver.expect_request("/hook", method="POST").respond_with_data("nope", status=500)
+    chat.status = "completed"
+    chat.save()
+    run_worker()
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.PENDING
+    assert delivery.next_attempt_at is not None and delivery.next_attempt_at > timezone.now() - timedelta(seconds=1)
+    assert heard == []
