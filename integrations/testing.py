@@ -1,4 +1,4 @@
-"""The adapter's contract, as a check a host runs in its own tests (see docs/install.md, "The adapter").
+"""Help for a host's tests: the adapter's contract, and a real Redis server to queue on.
 
 A host passes its adapter and a `HostObjects` that makes its own objects; `adapter_contract_check`
 then asserts what the app relies on. DialogForm's adapter and the example host's both pass it.
@@ -7,8 +7,13 @@ Plain asserts, no test framework: call it from a test that may use the database.
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import time
 from typing import Protocol
 
+import redis
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 
@@ -71,3 +76,34 @@ def adapter_contract_check(adapter: IntegrationsAdapter, host: HostObjects) -> N
     assert adapter.is_account_deletion(account) and adapter.is_account_deletion(accounts)
     assert not adapter.is_account_deletion(chat)
     assert not adapter.is_account_deletion(adapter.get_chat_model()._default_manager.none())
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def redis_server_start(port: int) -> subprocess.Popen[bytes]:
+    """A real redis-server on loopback, without persistence, returned once it answers (stop it yourself)."""
+    executable = shutil.which("redis-server")
+    assert executable, "redis-server is missing (on Debian/Ubuntu: apt-get install redis-server)"
+    process = subprocess.Popen(  # noqa: S603 -- a fixed program and arguments, for tests
+        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    try:
+        while True:
+            try:
+                client.ping()
+                return process
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    process.kill()
+                    raise
+                time.sleep(0.05)
+    finally:
+        client.close()

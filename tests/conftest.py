@@ -13,7 +13,8 @@ from chats.models import Chat, Flow, Prompt
 from integrations.destinations import vetted_forget
 from integrations.models import Webhook
 from integrations.queue import forget_queue, webhooks_queue
-from tests.helpers import FakeDNS, free_port, start_redis_server
+from integrations.testing import free_port, redis_server_start
+from tests.helpers import FakeDNS
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +31,7 @@ def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> No
 def redis_url() -> Iterator[str]:
     """The suite's own redis-server, on a free port, gone when the suite ends."""
     port = free_port()
-    process = start_redis_server(port)
+    process = redis_server_start(port)
     yield f"redis://127.0.0.1:{port}/0"
     process.terminate()
     process.wait(timeout=10)

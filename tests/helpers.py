@@ -2,47 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
-import time
 from typing import Any
 
-import redis
 from django.contrib.auth.models import AbstractBaseUser
 
 from accounts.models import Account, Membership
 from chats.models import Chat, Feedback, Flow, Prompt, Response
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_redis_server(port: int) -> subprocess.Popen[bytes]:
-    """A real redis-server on loopback without persistence, returned once it answers."""
-    executable = shutil.which("redis-server")
-    assert executable, "redis-server is missing: `make test` installs it (apt-get install redis-server)"
-    process = subprocess.Popen(
-        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    try:
-        while True:
-            try:
-                client.ping()
-                return process
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    process.kill()
-                    raise
-                time.sleep(0.05)
-    finally:
-        client.close()
 
 
 class FakeDNS:

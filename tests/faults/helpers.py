@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from accounts.models import Account
 from chats.models import Chat, Flow
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
-from tests.helpers import free_port, start_redis_server
+from integrations.testing import free_port, redis_server_start
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +53,7 @@ class RedisServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = start_redis_server(self.port)
+        self.process = redis_server_start(self.port)
 
     def stop(self) -> None:
         if self.process is not None:

@@ -305,7 +305,7 @@ def test_a_hanging_receiver_is_cut_off_by_the_timeout(
 def test_a_refused_connection_is_a_failed_attempt_with_the_reason(
     chat: Chat, account: Account, run_worker: Callable[[], None]
 ) -> None:
-    from tests.helpers import free_port
+    from integrations.testing import free_port
 
     Webhook.objects.create(account=account, url=f"http://127.0.0.1:{free_port()}/nobody-listens")
     complete(chat)
@@ -332,7 +332,7 @@ def test_saving_succeeds_and_nothing_is_lost_while_redis_is_down(
     chat: Chat, webhook: Webhook, receiver: Any, settings: Any, run_worker: Callable[[], None], redis_url: str
 ) -> None:
     from integrations.queue import forget_queue
-    from tests.helpers import free_port
+    from integrations.testing import free_port
 
     settings.RQ_QUEUES = {"webhooks": {"URL": f"redis://127.0.0.1:{free_port()}/0"}}
     forget_queue()

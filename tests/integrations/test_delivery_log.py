@@ -99,7 +99,7 @@ def test_send_test_and_resend_allow_five_a_minute_per_user(admin_client: Client,
 def test_without_redis_the_rate_limited_actions_are_refused_clearly(
     admin_client: Client, webhook: Webhook, settings: Any
 ) -> None:
-    from tests.helpers import free_port
+    from integrations.testing import free_port
 
     settings.CACHES = {
         "default": {

@@ -148,7 +148,7 @@ def test_secrets_never_reach_logs_or_the_attempt_log(
     httpserver.expect_request("/fail", method="POST").respond_with_data("boom", status=500)
     httpserver.expect_request("/redirect", method="POST").respond_with_data("", status=302, headers={"Location": "/x"})
     urls = [httpserver.url_for(path) for path in ("/ok", "/fail", "/redirect")]
-    from tests.helpers import free_port
+    from integrations.testing import free_port
 
     urls.append(f"http://127.0.0.1:{free_port()}/refused")
     urls.append("http://unknown-host.example/")  # does not resolve: refused at send time

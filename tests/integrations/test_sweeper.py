@@ -113,7 +113,7 @@ def test_old_events_and_attempts_are_pruned_in_batches(
 
 def test_sweep_goes_on_when_redis_is_down(flow: Flow, webhook: Webhook, settings: Any) -> None:
     from integrations.queue import forget_queue
-    from tests.helpers import free_port
+    from integrations.testing import free_port
 
     stranded(flow, 1)
     settings.RQ_QUEUES = {"webhooks": {"URL": f"redis://127.0.0.1:{free_port()}/0"}}

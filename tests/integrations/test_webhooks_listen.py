@@ -17,7 +17,7 @@ from django.db import connection
 from integrations.management.commands.webhooks_listen import make_handler
 from integrations.models import Webhook, new_signing_secret
 from integrations.signing import request_headers
-from tests.helpers import free_port
+from integrations.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BODY = '{"type":"completed","data":{"flowId":4,"identifier":"zoë","score":null}}'

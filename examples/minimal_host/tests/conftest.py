@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from integrations.queue import forget_queue, webhooks_queue
-from tests.helpers import free_port, start_redis_server
+from integrations.testing import free_port, redis_server_start
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> No
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     port = free_port()
-    process = start_redis_server(port)
+    process = redis_server_start(port)
     yield f"redis://127.0.0.1:{port}/0"
     process.terminate()
     process.wait(timeout=10)
