@@ -49,7 +49,8 @@ def _remember_stored(instance: models.Model, fields: tuple[str, ...], read: Call
     """Keep what `read` says of the row the database holds now, for the post_save receiver to compare."""
     stored: object = _MISSING
     if not instance._state.adding and instance.pk is not None:
-        row = type(instance)._base_manager.filter(pk=instance.pk).only(*fields).first()
+        rows = type(instance)._base_manager.filter(pk=instance.pk)
+        row = (rows.only(*fields) if fields else rows).first()
         if row is not None:
             stored = read(row)
     instance._integrations_stored = stored  # type: ignore[attr-defined]

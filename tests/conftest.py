@@ -14,7 +14,7 @@ from integrations.destinations import vetted_forget
 from integrations.models import Webhook
 from integrations.queue import forget_queue, webhooks_queue
 from integrations.testing import free_port, redis_server_start
-from tests.helpers import FakeDNS
+from tests.helpers import DialogFormObjects, FakeDNS
 
 
 @pytest.fixture(scope="session")
@@ -106,3 +106,9 @@ def receiver(httpserver: Any) -> Any:
 @pytest.fixture
 def webhook(account: Account, receiver: Any) -> Webhook:
     return Webhook.objects.create(account=account, url=receiver.url_for("/hook"))
+
+
+@pytest.fixture
+def host_objects() -> DialogFormObjects:
+    """This host's objects, for the app's tests that run on any host (tests/integrations/any_host/)."""
+    return DialogFormObjects()

@@ -62,6 +62,10 @@ class DialogFormObjects:
         response = Response.objects.create(chat=chat, prompt=chat.flow.prompts.get(), answer="Paris")
         return Feedback.objects.create(response=response, text=text)
 
+    def change_feedback(self, feedback: Any, *, text: str) -> None:
+        feedback.text = text
+        feedback.save()
+
     def _user(self, account: Any, role: str, email: str) -> AbstractBaseUser:
         from django.contrib.auth import get_user_model
 

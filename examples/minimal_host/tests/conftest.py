@@ -9,6 +9,7 @@ import pytest
 
 from integrations.queue import forget_queue, webhooks_queue
 from integrations.testing import free_port, redis_server_start
+from tests.helpers import SurveysObjects
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +40,9 @@ def host_settings(settings: Any, redis_url: str) -> Iterator[None]:
     webhooks_queue().connection.flushdb()
     yield
     forget_queue()
+
+
+@pytest.fixture
+def host_objects() -> SurveysObjects:
+    """This project's objects, for the app's tests that run on any host (copied in by bin/test-example)."""
+    return SurveysObjects()

@@ -37,6 +37,10 @@ class SurveysObjects:
     def feedback(self, chat: Any, *, text: str) -> Review:
         return Review.objects.create(submission=chat, question="overall", note=text)
 
+    def change_feedback(self, feedback: Any, *, text: str) -> None:
+        feedback.note = text
+        feedback.save()
+
     def admin(self, account: Any, *, email: str) -> AbstractBaseUser:
         user = get_user_model().objects.create_user(username=f"admin-{self._next()}", email=email)
         account.admins.add(user)
