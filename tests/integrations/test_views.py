@@ -228,3 +228,22 @@ def test_the_health_line_tells_failures_and_the_breaker(admin_client: Client, ac
         consecutive_failures=5, breaker_open_until=timezone.now() + timedelta(minutes=1)
     )
     assert "deliveries wait until" in admin_client.get(WEBHOOK_TAB).content.decode()
+
+
+def test_the_pages_extend_the_apps_own_base_template_unless_told_otherwise(
+    admin_client: Client, settings: Any, webhook: Webhook
+) -> None:
+    settings.INTEGRATIONS_BASE_TEMPLATE = "integrations/base.html"
+    settings.INTEGRATIONS_PRODUCT_NAME = "Acme Forms"
+    settings.INTEGRATIONS_SECRET_OVERLAP_HOURS = 48
+    settings.INTEGRATIONS_ACTION_RATE = "10/h"
+    for url in (WEBHOOK_TAB, reverse("integrations:deliveries")):
+        page = admin_client.get(url).content.decode()
+        assert '<main class="integrations-page">' in page
+        assert 'class="avatar"' not in page  # not DialogForm's layout
+        assert "/static/integrations/integrations.css" in page
+    page = admin_client.get(WEBHOOK_TAB).content.decode()
+    # Every figure the page shows comes from settings.
+    assert "Acme Forms will send notifications" in page
+    assert "keeps working for 48 hours" in page
+    assert "At most 10 per hour" in page
