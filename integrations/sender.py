@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from .conf import conf
 
@@ -137,6 +137,9 @@ class Sender:
         self._threads = ThreadPoolExecutor(
             max_workers=2 * conf.SENDER_ENDPOINTS + conf.SENDER_TROUBLED_ENDPOINTS, thread_name_prefix="webhook-send"
         )
+        # The threads' database connections, closed when the sender stops (not left to the garbage collector).
+        self._connections: dict[int, Any] = {}
+        self._connections_lock = threading.Lock()
 
     def submit(self, webhook_id: int) -> None:
         """Send the webhook's due deliveries on a thread of its own, once a healthy seat is free."""
@@ -152,13 +155,26 @@ class Sender:
             # The deliveries are safe in the database: their claims expire and the sweeper queues them.
             logger.exception("webhook %s: sending stopped on an error", webhook_id)
         finally:
+            with self._connections_lock:
+                for opened in connections.all(initialized_only=True):
+                    self._connections[id(opened)] = opened
             self.lanes.give_back(seat)
 
     def stop(self, *, timeout: float) -> bool:
-        """Wait for the sends in progress (each is bounded by the job and attempt limits); True when all ended."""
+        """Wait for the sends in progress (each is bounded by the job and attempt limits); True when all ended.
+
+        When they all ended, the threads' database connections are closed here: a worker that stops
+        warm gives its connections back to the database at once.
+        """
         finished = self.lanes.wait_idle(timeout)
         self.lanes.stop()
-        self._threads.shutdown(wait=False)
+        self._threads.shutdown(wait=finished)
+        if finished:
+            with self._connections_lock:
+                opened, self._connections = list(self._connections.values()), {}
+            for connection in opened:
+                connection.inc_thread_sharing()  # it was opened on a sending thread, which has ended
+                connection.close()
         return finished
 
 

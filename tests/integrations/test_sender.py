@@ -123,3 +123,24 @@ def test_a_failing_endpoint_gets_one_attempt_at_a_time(settings: Any) -> None:
         receiver.stop()
     assert receiver.most_in_flight == 1
     assert Webhook.objects.get(pk=webhook.pk).consecutive_failures == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stopped_sender_closes_its_threads_database_connections() -> None:
+    """A worker that stops warm gives its connections back at once, not when the garbage collector runs."""
+    from django.db import connection
+
+    from integrations.sender import Sender
+
+    used: list[Any] = []
+
+    def send(**kwargs: Any) -> None:
+        Webhook.objects.exists()  # opens this thread's connection
+        used.append(connection)  # the thread's own wrapper
+
+    sender = Sender(send)
+    sender.submit(1)
+    sender.submit(2)
+    assert sender.stop(timeout=10)
+    assert used, "the sends ran"
+    assert all(wrapper.connection is None for wrapper in used)
