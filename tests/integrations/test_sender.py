@@ -128,7 +128,7 @@ def test_a_failing_endpoint_gets_one_attempt_at_a_time(settings: Any) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_stopped_sender_closes_its_threads_database_connections() -> None:
     """A worker that stops warm gives its connections back at once, not when the garbage collector runs."""
-    from django.db import connection
+    from django.db import connections
 
     from integrations.sender import Sender
 
@@ -136,7 +136,7 @@ def test_a_stopped_sender_closes_its_threads_database_connections() -> None:
 
     def send(**kwargs: Any) -> None:
         Webhook.objects.exists()  # opens this thread's connection
-        used.append(connection)  # the thread's own wrapper
+        used.append(connections["default"])  # this thread's own wrapper
 
     sender = Sender(send)
     sender.submit(1)
