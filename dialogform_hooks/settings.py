@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_api_key",  # its abstract key model is the base of integrations.AccountAPIKey
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN
     "django_rq",
     "django_ratelimit",
     "axes",
@@ -193,5 +196,34 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "integrations": {"handlers": ["console"], "level": os.environ.get("INTEGRATIONS_LOG_LEVEL", "INFO")},
+    },
+}
+
+# The details API (/api/v1/): its views set their own keys, rate, renderers and pages (integrations.api.base);
+# these say how the schema is generated and served.
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Only the API's own views answer; nothing else falls back to sessions or the browsable API.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DialogForm details API",
+    "DESCRIPTION": (
+        "From a webhook notification to everything about its event. Authenticate with an account API key: "
+        "`Authorization: Api-Key <key>` (account admins create keys on the Integrations page)."
+    ),
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ChatStatusEnum": "chats.models.Chat.Status",
+        "DeliveryStatusEnum": "integrations.models.Delivery.Status",
     },
 }

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
+from chats import api_urls as chats_api_urls
+from integrations.api import urls as integrations_api_urls
+from integrations.api.base import api_not_found
 
 from . import queue_dashboard
 
+# The details API: the app's endpoints (events, webhooks) and the product's (flows, chats), one namespace.
+api_v1 = [*integrations_api_urls.urlpatterns, *chats_api_urls.urlpatterns]
+
 urlpatterns = [
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^api/", api_not_found),
     path("", account_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

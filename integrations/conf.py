@@ -206,6 +206,16 @@ class Settings:
         return int(getattr(settings, "INTEGRATIONS_RETIRED_SECRETS_MAX", 3))
 
     @property
+    def API_RATE(self) -> str:
+        """Requests one API key may make to the details API (Django REST framework's syntax); 429 beyond."""
+        return str(getattr(settings, "INTEGRATIONS_API_RATE", "120/minute"))
+
+    @property
+    def API_PAGE_SIZE(self) -> int:
+        """Items per page of the details API's lists."""
+        return int(getattr(settings, "INTEGRATIONS_API_PAGE_SIZE", 50))
+
+    @property
     def ACTION_RATE(self) -> str:
         """How often a user may "Send test" or "Resend" (django-ratelimit syntax), as GitLab allows."""
         return str(getattr(settings, "INTEGRATIONS_ACTION_RATE", "5/m"))

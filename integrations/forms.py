@@ -24,3 +24,13 @@ class WebhookURLForm(forms.Form):
         ].help_text = (
             f"Include the protocol. {conf.PRODUCT_NAME} sends notifications as HTTP POST requests to this URL."
         )
+
+
+EXPIRY_CHOICES = [("", "Never"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year")]
+
+
+class APIKeyForm(forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=50, help_text="What the key is for, e.g. “CRM sync”. Only you see it."
+    )
+    expires_in_days = forms.ChoiceField(label="Expires", choices=EXPIRY_CHOICES, required=False)

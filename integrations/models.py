@@ -11,6 +11,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from rest_framework_api_key.models import AbstractAPIKey
 
 from .conf import conf
 from .validators import URL_MAX_LENGTH, validate_webhook_url
@@ -78,10 +79,14 @@ class Event(models.Model):
     type = models.CharField(max_length=40, choices=Type.choices)
     # The exact bytes POSTed, kept as text so that every attempt sends the same body.
     body = models.TextField()
+    # What the event is about (the body's flowId and identifier), for the API to filter on.
+    flow_id = models.BigIntegerField(null=True, blank=True)
+    identifier = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["account", "flow_id", "identifier"], name="event_subject")]
 
     def __str__(self) -> str:
         return f"{self.type} {self.msg_id}"
@@ -178,3 +183,15 @@ class DeliveryAttempt(models.Model):
     def __str__(self) -> str:
         outcome = self.status_code or self.error or "?"
         return f"attempt on {self.delivery_id}: {outcome}"
+
+
+class AccountAPIKey(AbstractAPIKey):
+    """A key to the details API, for one account: shown once at creation, stored hashed (the library's)."""
+
+    account = models.ForeignKey(ACCOUNT_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    # Written at most once a minute per key: a busy client must not cost a write per request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"

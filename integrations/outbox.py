@@ -17,6 +17,17 @@ from .queue import webhooks_wake_on_commit
 _MISSING = object()
 
 
+def event_create(event: events.WebhookEvent) -> Event:
+    identifier = event.data.get("identifier")
+    return Event.objects.create(
+        account_id=event.account_id,
+        type=event.type,
+        body=event.body,
+        flow_id=event.data.get("flowId"),
+        identifier=identifier if isinstance(identifier, str) else "",
+    )
+
+
 def event_record(*, event: events.WebhookEvent) -> Event | None:
     """Record the event for every active webhook of its account; wake their jobs after commit.
 
@@ -31,7 +42,7 @@ def event_record(*, event: events.WebhookEvent) -> Event | None:
     )
     if not webhooks:
         return None
-    row = Event.objects.create(account_id=event.account_id, type=event.type, body=event.body)
+    row = event_create(event)
     now = timezone.now()
     Delivery.objects.bulk_create(
         [
@@ -100,7 +111,7 @@ def webhook_send_test(*, webhook: Webhook) -> Event:
     """A `test` notification to this one webhook (not the account's others), sent at once."""
     event = events.webhook_test(account_id=webhook.account_id)
     with transaction.atomic():
-        row = Event.objects.create(account_id=event.account_id, type=event.type, body=event.body)
+        row = event_create(event)
         Delivery.objects.create(event=row, webhook=webhook, next_attempt_at=timezone.now())
         webhooks_wake_on_commit(webhook_ids=[webhook.pk])
     return row

@@ -15,4 +15,6 @@ urlpatterns = [
     path("webhook/deliveries/", views.delivery_log, name="deliveries"),
     path("webhook/deliveries/<int:delivery_id>/", views.delivery_detail, name="delivery"),
     path("webhook/deliveries/<int:delivery_id>/resend/", views.delivery_resend_view, name="delivery_resend"),
+    path("api-keys/", views.api_keys_tab, name="api_keys"),
+    path("api-keys/<str:prefix>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -11,12 +12,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .adapter import get_adapter
+from .apikeys import APIKeyRefused, api_key_create, api_key_revoke, api_keys_for_account
 from .conf import conf
-from .forms import WebhookURLForm
+from .forms import APIKeyForm, WebhookURLForm
 from .health import deliveries_failed_since_failing, webhook_enable
 from .models import Delivery, Webhook
 from .outbox import delivery_resend, webhook_send_test
@@ -204,3 +207,42 @@ def webhook_send_test_view(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Test notification sent. Its delivery appears in the log below.")
         return redirect("integrations:deliveries")
     return redirect("integrations:webhook")
+
+
+@login_required
+@never_cache  # a new key is shown once, in this answer: no browser or proxy may keep a copy
+@require_http_methods(["GET", "POST"])
+def api_keys_tab(request: HttpRequest) -> HttpResponse:
+    account = _admin_account(request)
+    form = APIKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data["expires_in_days"]
+        expires_at = timezone.now() + timedelta(days=int(days)) if days else None
+        try:
+            _, new_key = api_key_create(account_id=account.pk, name=form.cleaned_data["name"], expires_at=expires_at)
+        except APIKeyRefused as error:
+            form.add_error(None, str(error))
+        else:
+            form = APIKeyForm()
+    return _render(
+        request,
+        "integrations/api_keys_tab.html",
+        {
+            "form": form,
+            "new_key": new_key,
+            "api_keys": api_keys_for_account(account_id=account.pk),
+            "active_tab": "api_keys",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def api_key_revoke_view(request: HttpRequest, prefix: str) -> HttpResponse:
+    account = _admin_account(request)
+    if not api_key_revoke(account_id=account.pk, prefix=prefix):
+        raise Http404("No such key.")
+    messages.success(request, "API key revoked: requests with it are refused from now on.")
+    return redirect("integrations:api_keys")

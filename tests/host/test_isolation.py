@@ -17,10 +17,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Account, Membership
 from chats.models import Chat, Feedback, Flow, Prompt, Response
+from integrations.apikeys import api_key_create
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
 
 # Who may open each URL, by URL name (namespace:name). A new URL must be added here.
-PUBLIC = {"login", "logout", "chats:participant"}  # a share link is for anyone who has it
+# A share link is for anyone who has it; the API's schema and docs say nothing about any account.
+PUBLIC = {"login", "logout", "chats:participant", "api-schema", "api-docs"}
 SIGNED_IN = {"home"}  # any signed-in user; shows only their own account
 ACCOUNT_ADMINS = {
     "integrations:index",
@@ -31,11 +33,15 @@ ACCOUNT_ADMINS = {
     "integrations:deliveries",
     "integrations:delivery",
     "integrations:delivery_resend",
+    "integrations:api_keys",
+    "integrations:api_key_revoke",
     "chats:flow",
     "chats:chat",
     "chats:feedback",
     "chats:chat_delete",
 }
+# The details API: an account API key, and only that account's objects.
+API_KEY_HOLDERS = {"api:events", "api:event", "api:flows", "api:flow", "api:chats", "api:chat", "api:response"}
 # Operators' tools, behind Django's staff check (tested at the end).
 STAFF_NAMESPACES = {"admin", "django_rq"}
 
@@ -76,6 +82,7 @@ def theirs(django_user_model: Any) -> dict[str, Any]:
     delivery = Delivery.objects.get(webhook=webhook)
     chat = Chat.objects.get(flow=flow)
     prompt = Prompt.objects.create(flow=flow, name="q", text="?", position=0)
+    api_key, key = api_key_create(account_id=account.pk, name="rival key")
     response = Response.objects.create(chat=chat, prompt=prompt, answer="rival-answer")
     from django.utils import timezone
 
@@ -89,6 +96,8 @@ def theirs(django_user_model: Any) -> dict[str, Any]:
         "flow": flow,
         "chat": chat,
         "response": response,
+        "api_key": api_key,
+        "key": key,
     }
 
 
@@ -100,6 +109,10 @@ def fill(name: str, pattern: URLPattern, theirs: dict[str, Any]) -> str:
         "chat_id": theirs["chat"].pk,
         "response_id": theirs["response"].pk,
         "token": theirs["flow"].share_token,
+        "msg_id": theirs["delivery"].event.msg_id,
+        "identifier": theirs["chat"].identifier,
+        "prompt_name": theirs["response"].prompt.name,
+        "prefix": theirs["api_key"].prefix,
     }
     kwargs = {}
     for key in pattern.pattern.converters:
@@ -113,20 +126,22 @@ def every_url(theirs: dict[str, Any]) -> list[tuple[str, str]]:
     for name, pattern, namespace in url_patterns():
         if namespace in STAFF_NAMESPACES:
             continue
-        assert name in PUBLIC | SIGNED_IN | ACCOUNT_ADMINS, f"classify the new URL {name!r} in {__file__}"
+        assert name in PUBLIC | SIGNED_IN | ACCOUNT_ADMINS | API_KEY_HOLDERS, (
+            f"classify the new URL {name!r} in {__file__}"
+        )
         urls.append((name, fill(name, pattern, theirs)))
     return urls
 
 
 def test_every_url_is_classified(db: None, theirs: dict[str, Any]) -> None:
     names = {name for name, _ in every_url(theirs)}
-    assert names == PUBLIC | SIGNED_IN | ACCOUNT_ADMINS  # and nothing listed here has gone
+    assert names == PUBLIC | SIGNED_IN | ACCOUNT_ADMINS | API_KEY_HOLDERS  # and nothing listed here has gone
 
 
 def test_signed_out_visitors_get_the_login_page(client: Client, theirs: dict[str, Any]) -> None:
     before = snapshot(theirs["account"])
     for name, url in every_url(theirs):
-        if name in PUBLIC:
+        if name in PUBLIC | API_KEY_HOLDERS:
             continue
         for method in (client.get, client.post):
             response = method(url)
@@ -153,8 +168,35 @@ def test_an_admin_of_another_account_gets_404s_and_changes_nothing(
             assert theirs["delivery"].event.msg_id not in page, (name, method)
             assert "rival-participant" not in page, (name, method)
             assert "rival-answer" not in page, (name, method)
-            if pattern_has_ids(url, theirs):
+            if name in API_KEY_HOLDERS:
+                assert response.status_code == 401, (name, method)  # a session is not a key
+            elif pattern_has_ids(url, theirs):
                 assert response.status_code in {404, 405}, (name, method, response.status_code)
+    assert snapshot(theirs["account"]) == before
+
+
+def test_an_api_key_of_another_account_gets_404s_and_no_key_gets_401s(
+    client: Client, account: Account, theirs: dict[str, Any]
+) -> None:
+    own_key = api_key_create(account_id=account.pk, name="mine")[1]
+    before = snapshot(theirs["account"])
+    for name, url in every_url(theirs):
+        if name not in API_KEY_HOLDERS:
+            continue
+        for method in ("get", "post"):
+            anonymous = getattr(client, method)(url)
+            assert anonymous.status_code == 401, (name, method)
+            response = getattr(client, method)(url, HTTP_AUTHORIZATION=f"Api-Key {own_key}")
+            page = response.content.decode()
+            assert response["Content-Type"] == "application/json", (name, method)
+            for leak in ("rival-participant", "rival-answer", theirs["delivery"].event.msg_id, "Rival flow"):
+                assert leak not in page, (name, method, leak)
+            if method == "post":
+                assert response.status_code == 405, (name, method)
+            elif name in {"api:events", "api:flows"}:  # lists: only the key's account's, and it has none
+                assert response.status_code == 200 and response.json()["results"] == [], name
+            else:
+                assert response.status_code == 404, (name, response.status_code)
     assert snapshot(theirs["account"]) == before
 
 
@@ -193,10 +235,18 @@ def test_every_form_action_needs_a_csrf_token(admin_user: Any, account: Account,
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9/mine")
     chat = Chat.objects.create(flow=flow, identifier="own", status=Chat.Status.COMPLETED)
     response = Response.objects.create(chat=chat, prompt=flow.prompts.first(), answer="mine")
-    own = {"delivery": Delivery.objects.get(webhook=webhook), "flow": flow, "chat": chat, "response": response}
+    own = {
+        "delivery": Delivery.objects.get(webhook=webhook),
+        "flow": flow,
+        "chat": chat,
+        "response": response,
+        "api_key": api_key_create(account_id=account.pk, name="mine")[0],
+    }
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)
     before = snapshot(account)
     for name, url in every_url(own):
+        if name in API_KEY_HOLDERS | {"api-schema", "api-docs"}:
+            continue  # no cookies there: a key in a header is never sent by a browser on its own
         assert client.post(url).status_code == 403, name
     assert snapshot(account) == before

@@ -194,6 +194,7 @@ def test_error_reports_hide_the_secrets_of_the_failing_frames(monkeypatch: pytes
 
 
 def test_every_page_that_shows_a_secret_forbids_caching(client: Client, admin_user: Any, account: Account) -> None:
+    from integrations.apikeys import api_key_create
     from tests.host.test_isolation import every_url
 
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")
@@ -205,6 +206,7 @@ def test_every_page_that_shows_a_secret_forbids_caching(client: Client, admin_us
         "flow": flow,
         "chat": chat,
         "response": chat.responses.create(prompt=prompt, answer="a"),
+        "api_key": api_key_create(account_id=account.pk, name="mine")[0],
     }
     client.force_login(admin_user)
     showing = []

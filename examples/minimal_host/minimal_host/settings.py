@@ -20,6 +20,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_rq",
     "django_ratelimit",
+    "rest_framework",
+    "rest_framework_api_key",
     "surveys",
     "integrations",
 ]

@@ -99,3 +99,23 @@ def test_the_integrations_page_renders_in_this_projects_base_template(client: An
 def test_someone_who_administers_no_team_gets_a_404(client: Any, django_user_model: Any) -> None:
     client.force_login(django_user_model.objects.create_user(username="bob"))
     assert client.get("/integrations/webhook/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_events_api_answers_with_this_projects_key() -> None:
+    from django.test import Client
+
+    from integrations.apikeys import api_key_create
+
+    team = Team.objects.create(name="Acme")
+    Webhook.objects.create(account=team, url="http://127.0.0.1:9/hook")
+    survey = Survey.objects.create(team=team, title="Onboarding")
+    Submission.objects.create(survey=survey, reference="r-7", submitted_at=timezone.now())
+    key = api_key_create(account_id=team.pk, name="ops")[1]
+    client = Client()
+    listed = client.get("/api/v1/events/", HTTP_AUTHORIZATION=f"Api-Key {key}").json()
+    assert [(item["type"], item["identifier"], item["flowId"]) for item in listed["results"]] == [
+        ("completed", "r-7", survey.pk)
+    ]
+    assert client.get("/api/v1/events/").status_code == 401
+    assert client.get("/api/v1/nothing/").json()["detail"].startswith("There is no such API endpoint")

@@ -1,0 +1,17 @@
+"""DialogForm's part of the details API: flows, chats and responses."""
+
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("flows/", api.FlowList.as_view(), name="flows"),
+    path("flows/<int:flow_id>/", api.FlowDetail.as_view(), name="flow"),
+    path("flows/<int:flow_id>/chats/", api.ChatList.as_view(), name="chats"),
+    path("flows/<int:flow_id>/chats/<str:identifier>/", api.ChatDetail.as_view(), name="chat"),
+    path(
+        "flows/<int:flow_id>/chats/<str:identifier>/responses/<str:prompt_name>/",
+        api.ResponseDetail.as_view(),
+        name="response",
+    ),
+]

@@ -1,0 +1,59 @@
+"""What every view of the details API shares, the host's included: keys, rate, JSON, cursor pages, ETags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import conditional_page
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+
+from ..conf import conf
+from . import schema  # noqa: F401 -- registers the API key's security scheme with drf-spectacular
+from .auth import AccountAPIKeyAuthentication, APIKeyRateThrottle, HasAccountAPIKey, request_account_id
+
+
+class NewestFirstPagination(CursorPagination):
+    """Cursor pages, newest first: stable while new items arrive, unlike page numbers."""
+
+    ordering = ("-created_at", "-pk")
+    page_size_query_param = "limit"
+    max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int | None:
+        self.page_size = conf.API_PAGE_SIZE
+        asked = request.query_params.get(self.page_size_query_param or "limit")
+        if asked is not None and not (
+            asked.isascii() and asked.isdigit() and len(asked) <= 3 and 0 < int(asked) <= self.max_page_size
+        ):
+            raise ValidationError({"limit": [f"A whole number from 1 to {self.max_page_size}."]})
+        return super().get_page_size(request)
+
+
+@method_decorator(conditional_page, name="dispatch")  # ETag on every GET; If-None-Match answers 304
+class AccountAPIView(GenericAPIView[Any]):
+    """A view of the details API: an account's key, its rate, JSON in and out, the account's rows only."""
+
+    authentication_classes = [AccountAPIKeyAuthentication]
+    permission_classes = [HasAccountAPIKey]
+    throttle_classes = [APIKeyRateThrottle]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
+    pagination_class = NewestFirstPagination
+
+    @property
+    def account_id(self) -> int:
+        return request_account_id(self.request)
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any other path under the API: a JSON 404, never an HTML page."""
+    return JsonResponse(
+        {"detail": "There is no such API endpoint. The endpoints are listed at /api/docs/."}, status=404
+    )

@@ -1,0 +1,122 @@
+"""`GET events/` and `GET events/{msg_id}/`: what was sent, when, to which endpoints, and how each attempt went."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..models import Delivery, DeliveryAttempt, Event
+from .base import AccountAPIView
+from .errors import ERROR_RESPONSES
+
+MSG_ID_PREFIX = "msg_"
+
+
+class AttemptSerializer(serializers.ModelSerializer[DeliveryAttempt]):
+    class Meta:
+        model = DeliveryAttempt
+        fields = ["attempted_at", "succeeded", "status_code", "duration_ms", "error", "response_body"]
+
+
+class DeliverySerializer(serializers.ModelSerializer[Delivery]):
+    endpoint = serializers.IntegerField(source="webhook_id", allow_null=True, help_text="The webhook endpoint's id.")
+    attempts = AttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = ["id", "endpoint", "status", "attempt_count", "next_attempt_at", "last_attempt_at", "attempts"]
+
+
+class EventSerializer(serializers.ModelSerializer[Event]):
+    id = serializers.CharField(source="msg_id", help_text="The `webhook-id` header every attempt carried.")
+    flowId = serializers.IntegerField(source="flow_id", allow_null=True)  # noqa: N815 -- the body's name
+    body = serializers.CharField(help_text="The exact body POSTed, byte for byte (UTF-8).")
+    data = serializers.SerializerMethodField(help_text="The body's `data`, parsed.")  # type: ignore[assignment]
+
+    class Meta:
+        model = Event
+        fields = ["id", "type", "created_at", "flowId", "identifier", "body", "data"]
+
+    def get_data(self, event: Event) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(event.body).get("data", {})
+        return data
+
+
+class EventDetailSerializer(EventSerializer):
+    deliveries = DeliverySerializer(many=True, read_only=True)
+
+    class Meta(EventSerializer.Meta):
+        fields = [*EventSerializer.Meta.fields, "deliveries"]
+
+
+class EventFilters(serializers.Serializer[dict[str, Any]]):
+    type = serializers.ChoiceField(choices=Event.Type.choices, required=False)
+    flowId = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1)  # noqa: N815
+    identifier = serializers.CharField(required=False, max_length=1000, trim_whitespace=False)
+    since = serializers.DateTimeField(required=False, help_text="Only events recorded at or after this time.")
+
+
+class EventList(AccountAPIView):
+    serializer_class = EventSerializer
+
+    def get_queryset(self) -> QuerySet[Event]:
+        filters = EventFilters(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data
+        events = Event.objects.filter(account_id=self.account_id)
+        if "type" in wanted:
+            events = events.filter(type=wanted["type"])
+        if "flowId" in wanted:
+            events = events.filter(flow_id=wanted["flowId"])
+        if "identifier" in wanted:
+            events = events.filter(identifier=wanted["identifier"])
+        if "since" in wanted:
+            events = events.filter(created_at__gte=wanted["since"])
+        return events
+
+    @extend_schema(
+        summary="List events",
+        description="The account's notifications, newest first, in cursor pages.",
+        parameters=[EventFilters],
+        responses={200: EventSerializer(many=True), **ERROR_RESPONSES},
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class EventDetail(AccountAPIView):
+    serializer_class = EventDetailSerializer
+
+    @extend_schema(
+        summary="Get an event",
+        description=(
+            "One notification by the `webhook-id` a receiver got (`msg_…`): its type, the exact body sent, "
+            "and each delivery with its attempts. For a `deleted` chat, this is what was deleted."
+        ),
+        parameters=[OpenApiParameter("msg_id", str, OpenApiParameter.PATH, description="The `webhook-id`.")],
+        responses={200: EventDetailSerializer, **ERROR_RESPONSES},
+    )
+    def get(self, request: Request, msg_id: str) -> Response:
+        try:
+            event_id = uuid.UUID(hex=msg_id.removeprefix(MSG_ID_PREFIX)) if msg_id.startswith(MSG_ID_PREFIX) else None
+        except ValueError:
+            event_id = None
+        attempts = Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("attempted_at", "id"))
+        deliveries = Prefetch("deliveries", queryset=Delivery.objects.order_by("id").prefetch_related(attempts))
+        event = (
+            Event.objects.filter(pk=event_id, account_id=self.account_id).prefetch_related(deliveries).first()
+            if event_id is not None
+            else None
+        )
+        if event is None:
+            raise Http404("No such event.")
+        return Response(self.get_serializer(event).data)

@@ -1,0 +1,118 @@
+"""`GET events/`: from a `webhook-id` to what was sent and how each attempt went; the API keys tab."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Account
+from chats.models import Chat, Flow
+from integrations.apikeys import API_KEYS_MAX, api_key_create
+from integrations.models import AccountAPIKey, Event, Webhook
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def key(account: Account) -> str:
+    return api_key_create(account_id=account.pk, name="CRM sync")[1]
+
+
+def api(client: Client, url: str, key: str) -> Any:
+    return client.get(url, HTTP_AUTHORIZATION=f"Api-Key {key}")
+
+
+def test_an_event_by_its_webhook_id_with_deliveries_and_attempts(
+    client: Client, key: str, flow: Flow, webhook: Webhook, run_worker: Any
+) -> None:
+    chat = Chat.objects.create(flow=flow, identifier="alice", status=Chat.Status.COMPLETED, score=3)
+    run_worker()
+    event = Event.objects.get()
+    body = api(client, f"/api/v1/events/{event.msg_id}/", key).json()
+    assert body["id"] == event.msg_id
+    assert body["type"] == "completed"
+    assert body["body"] == event.body  # the exact bytes sent
+    assert body["data"] == {"flowId": flow.pk, "identifier": "alice", "score": 3}
+    [delivery] = body["deliveries"]
+    assert (delivery["endpoint"], delivery["status"], delivery["attempt_count"]) == (webhook.pk, "succeeded", 1)
+    assert delivery["attempts"][0]["status_code"] == 200
+    chat.delete()
+    deleted = Event.objects.get(type="deleted")
+    body = api(client, f"/api/v1/events/{deleted.msg_id}/", key).json()
+    assert body["data"] == {"flowId": flow.pk, "identifier": "alice"}  # what was deleted
+
+
+def test_events_filter_by_type_flow_identifier_and_time(client: Client, key: str, flow: Flow, webhook: Webhook) -> None:
+    for name in ("a", "b"):
+        Chat.objects.create(flow=flow, identifier=name, status=Chat.Status.COMPLETED)
+    Chat.objects.get(identifier="a").delete()
+
+    def ids(query: str) -> list[tuple[str, str]]:
+        results = api(client, f"/api/v1/events/?{query}", key).json()["results"]
+        return [(item["type"], item["identifier"]) for item in results]
+
+    assert ids("") == [("deleted", "a"), ("completed", "b"), ("completed", "a")]
+    assert ids("type=completed") == [("completed", "b"), ("completed", "a")]
+    assert ids("identifier=a") == [("deleted", "a"), ("completed", "a")]
+    assert ids(f"flowId={flow.pk}&type=deleted") == [("deleted", "a")]
+    assert ids("flowId=999") == []
+    assert ids("since=2999-01-01T00:00:00Z") == []
+
+
+@pytest.mark.parametrize(
+    "query", ["type=sometype", "flowId=x", "flowId=-1", "since=soon", "flowId=99999999999999999999999"]
+)
+def test_bad_event_filters_are_a_json_400(client: Client, key: str, query: str) -> None:
+    response = api(client, f"/api/v1/events/?{query}", key)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+
+
+def test_another_accounts_event_is_a_404(client: Client, key: str, flow: Flow, webhook: Webhook) -> None:
+    other = Account.objects.create(name="Other")
+    Webhook.objects.create(account=other, url=webhook.url)
+    their_flow = Flow.objects.create(account=other, name="Theirs")
+    Chat.objects.create(flow=their_flow, identifier="x", status=Chat.Status.COMPLETED)
+    theirs = Event.objects.get(account=other)
+    for msg_id in (theirs.msg_id, "msg_" + "0" * 32, "msg_nothex", "nothing"):
+        response = api(client, f"/api/v1/events/{msg_id}/", key)
+        assert response.status_code == 404, msg_id
+    assert api(client, "/api/v1/events/", key).json()["results"] == []
+
+
+def test_admins_create_a_key_shown_once_and_revoke_it(client: Client, admin_user: Any) -> None:
+    client.force_login(admin_user)
+    page = client.post(reverse("integrations:api_keys"), {"name": "CRM sync", "expires_in_days": "30"})
+    assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"]
+    text = page.content.decode()
+    api_key = AccountAPIKey.objects.get()
+    start = text.index('id="new-api-key">') + len('id="new-api-key">')
+    shown = text[start : text.index("<", start)]
+    assert shown.startswith(api_key.prefix + ".")
+    assert shown not in api_key.hashed_key and shown not in api_key.id  # stored hashed
+    assert api_key.expiry_date is not None
+    assert shown not in client.get(reverse("integrations:api_keys")).content.decode()  # shown once
+    assert client.get("/api/v1/flows/", HTTP_AUTHORIZATION=f"Api-Key {shown}").status_code == 200
+    client.post(reverse("integrations:api_key_revoke", args=[api_key.prefix]))
+    assert client.get("/api/v1/flows/", HTTP_AUTHORIZATION=f"Api-Key {shown}").status_code == 401
+
+
+def test_keys_are_limited_per_account_with_a_clear_message(client: Client, admin_user: Any, account: Account) -> None:
+    for number in range(API_KEYS_MAX):
+        api_key_create(account_id=account.pk, name=f"key {number}")
+    client.force_login(admin_user)
+    page = client.post(reverse("integrations:api_keys"), {"name": "one more"})
+    assert page.status_code == 400
+    assert f"can hold {API_KEYS_MAX} keys" in page.content.decode()
+    assert AccountAPIKey.objects.count() == API_KEYS_MAX
+
+
+def test_a_keys_body_is_valid_json_for_every_event_type(client: Client, key: str, flow: Flow, webhook: Any) -> None:
+    Chat.objects.create(flow=flow, identifier="zoë 🙂", status=Chat.Status.COMPLETED)
+    for item in api(client, "/api/v1/events/", key).json()["results"]:
+        assert json.loads(item["body"])["data"] == item["data"]
