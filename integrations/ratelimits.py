@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest
 from django_ratelimit.core import is_ratelimited
@@ -18,7 +20,7 @@ ACTION_NAMES = {"send_test": "tests", "resend": "resends"}
 _PERIODS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 
 
-def action_refusal(request: HttpRequest, *, action: str) -> str | None:
+def action_refusal(request: HttpRequest, *, action: str, key: str | Callable[[str, Any], str] = "user") -> str | None:
     """Count this request against the user's limit for the action; a message saying why once refused.
 
     Without Redis the count is unknown, and the action is refused rather than left unlimited.
@@ -26,7 +28,7 @@ def action_refusal(request: HttpRequest, *, action: str) -> str | None:
     plural = ACTION_NAMES[action]
     try:
         limited = is_ratelimited(
-            request, group=f"integrations.{action}", key="user", rate=conf.ACTION_RATE, increment=True
+            request, group=f"integrations.{action}", key=key, rate=conf.ACTION_RATE, increment=True
         )
     except RedisError as error:
         logger.warning("rate limit of %s unknown (%s); refusing it for now", action, error)

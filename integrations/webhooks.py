@@ -25,10 +25,17 @@ def webhook_save_url(*, account: Any, url: str) -> Webhook:
     Raises ValidationError, changing nothing, when the URL is not acceptable.
     """
     with transaction.atomic():
-        webhook = webhook_for_account(account=account) or Webhook(account=account)
-        webhook.url = url
-        webhook.full_clean()
-        webhook.save()
+        return webhook_set_url(webhook=webhook_for_account(account=account) or Webhook(account=account), url=url)
+
+
+def webhook_set_url(*, webhook: Webhook, url: str) -> Webhook:
+    """Save the webhook (new or not) with `url`: the page's and the API's one way of doing it.
+
+    Raises ValidationError, changing nothing, when the URL is not acceptable (the SSRF guard included).
+    """
+    webhook.url = url
+    webhook.full_clean()
+    webhook.save()
     return webhook
 
 

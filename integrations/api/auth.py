@@ -66,6 +66,12 @@ def request_account_id(request: Request) -> int:
     return int(api_key.account_id)
 
 
+def request_account_key_prefix(request: Request) -> str:
+    api_key = request.auth
+    assert isinstance(api_key, AccountAPIKey)
+    return str(api_key.prefix)
+
+
 class APIKeyRateThrottle(SimpleRateThrottle):
     """A rate per key (INTEGRATIONS_API_RATE), counted in the shared cache; 429 with Retry-After beyond it."""
 
