@@ -18,6 +18,7 @@ from rest_framework.response import Response as APIResponse
 
 from integrations.api.base import AccountAPIView, NewestFirstPagination
 from integrations.api.errors import ERROR_RESPONSES
+from integrations.api.ids import id_parameter
 
 from .models import Chat, Feedback, Flow, Prompt, Response
 
@@ -86,7 +87,7 @@ class ChatPages(NewestFirstPagination):
     ordering = ("-started_at", "-pk")
 
 
-FLOW_ID = OpenApiParameter("flow_id", int, OpenApiParameter.PATH, description="The notification's `flowId`.")
+FLOW_ID = id_parameter("flow_id", "The notification's `flowId`.")
 IDENTIFIER = OpenApiParameter("identifier", str, OpenApiParameter.PATH, description="The notification's `identifier`.")
 
 
@@ -141,7 +142,7 @@ class ChatList(FlowAPIView):
     )
     def get(self, request: Request, flow_id: int) -> APIResponse:
         flow = self.flow(flow_id)
-        filters = ChatFilters(data=request.query_params)
+        filters = ChatFilters(data=request.query_params.dict())  # an empty value is an error, not "absent"
         filters.is_valid(raise_exception=True)
         chats = Chat.objects.filter(flow=flow)
         if "status" in filters.validated_data:

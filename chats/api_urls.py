@@ -2,15 +2,17 @@
 
 from django.urls import path
 
+from integrations.api import ids  # noqa: F401 -- registers the <object_id:…> converter
+
 from . import api
 
 urlpatterns = [
     path("flows/", api.FlowList.as_view(), name="flows"),
-    path("flows/<int:flow_id>/", api.FlowDetail.as_view(), name="flow"),
-    path("flows/<int:flow_id>/chats/", api.ChatList.as_view(), name="chats"),
-    path("flows/<int:flow_id>/chats/<str:identifier>/", api.ChatDetail.as_view(), name="chat"),
+    path("flows/<object_id:flow_id>/", api.FlowDetail.as_view(), name="flow"),
+    path("flows/<object_id:flow_id>/chats/", api.ChatList.as_view(), name="chats"),
+    path("flows/<object_id:flow_id>/chats/<str:identifier>/", api.ChatDetail.as_view(), name="chat"),
     path(
-        "flows/<int:flow_id>/chats/<str:identifier>/responses/<str:prompt_name>/",
+        "flows/<object_id:flow_id>/chats/<str:identifier>/responses/<str:prompt_name>/",
         api.ResponseDetail.as_view(),
         name="response",
     ),

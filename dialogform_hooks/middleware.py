@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.html import escape
 
 # PostgreSQL refuses NUL in text ("cannot contain NUL (0x00) bytes"): a NUL in a share token, an
 # identifier, a search box or a session cookie would otherwise reach a query and raise a 500.
 UNSTORABLE = "\x00"
+
+
+API_PREFIX = "/api/"
 
 
 def _first_unstorable(pairs: Iterable[tuple[str, str]]) -> str | None:
@@ -34,10 +37,11 @@ class UnstorableTextRefusedMiddleware:
         try:
             where = self._where_unstorable(request)
         except MultiPartParserError:
-            return _bad_request("The form data could not be read. Reload the page and try again.")
+            return _bad_request(request, "The form data could not be read. Reload the page and try again.")
         if where is not None:
             return _bad_request(
-                f"The request contains a NUL character (in {where}), which cannot be stored. Remove it and try again."
+                request,
+                f"The request contains a NUL character (in {where}), which cannot be stored. Remove it and try again.",
             )
         return self.get_response(request)
 
@@ -54,7 +58,9 @@ class UnstorableTextRefusedMiddleware:
         return None
 
 
-def _bad_request(message: str) -> HttpResponse:
+def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):  # the API answers in JSON, errors included
+        return JsonResponse({"detail": message}, status=400)
     return HttpResponseBadRequest(
         f"<!doctype html><title>Bad request</title><h1>Bad request</h1><p>{escape(message)}</p>",
         content_type="text/html; charset=utf-8",

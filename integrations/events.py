@@ -65,3 +65,59 @@ def webhook_test(*, account_id: int) -> WebhookEvent:
         type=TEST,
         data={"message": "A test notification from DialogForm: your endpoint is set up."},
     )
+
+
+def _body_schema(event_type: str, title: str, description: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": title,
+        "description": description,
+        "type": "object",
+        "required": ["type", "data"],
+        "additionalProperties": False,
+        "properties": {
+            "type": {"const": event_type},
+            "data": {"type": "object", "required": list(data), "additionalProperties": False, "properties": data},
+        },
+    }
+
+
+_FLOW_ID = {"type": "integer", "description": "The flow's id."}
+_IDENTIFIER = {"type": "string", "description": "The participant's identifier, from the share link."}
+
+# The bodies receivers get, as JSON Schema (2020-12, as OpenAPI 3.1 uses): the API's schema
+# components, so that a receiver can generate types; a test checks the outbox's bodies against them.
+BODY_SCHEMAS: dict[str, dict[str, Any]] = {
+    COMPLETED: _body_schema(
+        COMPLETED,
+        "CompletedNotification",
+        "A participant completed a chat.",
+        {"flowId": _FLOW_ID, "identifier": _IDENTIFIER, "score": {"type": ["number", "null"]}},
+    ),
+    DELETED: _body_schema(
+        DELETED,
+        "DeletedNotification",
+        "An admin deleted a chat.",
+        {"flowId": _FLOW_ID, "identifier": _IDENTIFIER},
+    ),
+    FEEDBACK_UPDATED: _body_schema(
+        FEEDBACK_UPDATED,
+        "FeedbackUpdatedNotification",
+        "An admin gave, or changed, feedback on a response.",
+        {"flowId": _FLOW_ID, "identifier": _IDENTIFIER, "promptName": {"type": "string"}},
+    ),
+    TEST: _body_schema(
+        TEST,
+        "TestNotification",
+        'Sent when an admin clicks "Send test": check your endpoint receives and verifies it.',
+        {"message": {"type": "string"}},
+    ),
+}
+BODY_EXAMPLES: dict[str, dict[str, Any]] = {
+    COMPLETED: {"type": COMPLETED, "data": {"flowId": 12, "identifier": "alice@example.com", "score": 7}},
+    DELETED: {"type": DELETED, "data": {"flowId": 12, "identifier": "alice@example.com"}},
+    FEEDBACK_UPDATED: {
+        "type": FEEDBACK_UPDATED,
+        "data": {"flowId": 12, "identifier": "alice@example.com", "promptName": "capital"},
+    },
+    TEST: {"type": TEST, "data": {"message": "A test notification from DialogForm: your endpoint is set up."}},
+}

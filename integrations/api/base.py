@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import conditional_page
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
@@ -25,6 +26,13 @@ class NewestFirstPagination(CursorPagination):
     ordering = ("-created_at", "-pk")
     page_size_query_param = "limit"
     max_page_size = 200
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return parameters
 
     def get_page_size(self, request: Request) -> int | None:
         self.page_size = conf.API_PAGE_SIZE
@@ -52,6 +60,7 @@ class AccountAPIView(GenericAPIView[Any]):
         return request_account_id(self.request)
 
 
+@csrf_exempt  # the API takes no cookies; whatever the method, the answer is this JSON 404
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any other path under the API: a JSON 404, never an HTML page."""
     return JsonResponse(

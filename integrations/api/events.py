@@ -68,7 +68,7 @@ class EventList(AccountAPIView):
     serializer_class = EventSerializer
 
     def get_queryset(self) -> QuerySet[Event]:
-        filters = EventFilters(data=self.request.query_params)
+        filters = EventFilters(data=self.request.query_params.dict())  # an empty value is an error, not "absent"
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
         events = Event.objects.filter(account_id=self.account_id)

@@ -6,6 +6,8 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+from ..events import BODY_EXAMPLES, BODY_SCHEMAS
+
 
 class AccountAPIKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "integrations.api.auth.AccountAPIKeyAuthentication"
@@ -18,3 +20,35 @@ class AccountAPIKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-un
             "name": "Authorization",
             "description": "`Api-Key <key>`: an account API key, created on the Integrations page (API keys tab).",
         }
+
+
+def add_notifications(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """A postprocessing hook: the notification bodies as schema components, and as OpenAPI 3.1 `webhooks`.
+
+    Listed in SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] after drf-spectacular's own.
+    """
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    webhooks: dict[str, Any] = {}
+    for event_type, schema in BODY_SCHEMAS.items():
+        name = schema["title"]
+        schemas[name] = {**schema, "examples": [BODY_EXAMPLES[event_type]]}
+        webhooks[event_type] = {
+            "post": {
+                "summary": schema["description"],
+                "description": (
+                    "POSTed to every active endpoint of the account, signed with Standard Webhooks headers "
+                    "(`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer with a 2xx."
+                ),
+                "parameters": [
+                    {"name": header, "in": "header", "required": True, "schema": {"type": "string"}}
+                    for header in ("webhook-id", "webhook-timestamp", "webhook-signature")
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+                },
+                "responses": {"2XX": {"description": "Received; anything else is retried on the schedule."}},
+            }
+        }
+    result["webhooks"] = webhooks
+    return result

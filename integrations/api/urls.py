@@ -2,14 +2,16 @@
 
 from django.urls import path
 
-from . import events, webhooks
+from . import events, ids, webhooks  # noqa: F401 -- ids registers the <object_id:…> converter
 
 urlpatterns = [
     path("events/", events.EventList.as_view(), name="events"),
     path("events/<str:msg_id>/", events.EventDetail.as_view(), name="event"),
     path("webhooks/", webhooks.WebhookList.as_view(), name="webhooks"),
-    path("webhooks/<int:webhook_id>/", webhooks.WebhookDetail.as_view(), name="webhook"),
-    path("webhooks/<int:webhook_id>/rotate-secret/", webhooks.WebhookRotateSecret.as_view(), name="webhook_rotate"),
-    path("webhooks/<int:webhook_id>/test/", webhooks.WebhookSendTest.as_view(), name="webhook_test"),
-    path("deliveries/<int:delivery_id>/resend/", webhooks.DeliveryResend.as_view(), name="delivery_resend"),
+    path("webhooks/<object_id:webhook_id>/", webhooks.WebhookDetail.as_view(), name="webhook"),
+    path(
+        "webhooks/<object_id:webhook_id>/rotate-secret/", webhooks.WebhookRotateSecret.as_view(), name="webhook_rotate"
+    ),
+    path("webhooks/<object_id:webhook_id>/test/", webhooks.WebhookSendTest.as_view(), name="webhook_test"),
+    path("deliveries/<object_id:delivery_id>/resend/", webhooks.DeliveryResend.as_view(), name="delivery_resend"),
 ]

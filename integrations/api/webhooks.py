@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.request import Request
@@ -22,6 +22,7 @@ from ..webhooks import webhook_retired_secrets, webhook_rotate_secret, webhook_s
 from .auth import request_account_key_prefix
 from .base import AccountAPIView
 from .errors import ERROR_RESPONSES
+from .ids import id_parameter
 
 
 class WebhookSerializer(serializers.ModelSerializer[Webhook]):
@@ -52,9 +53,12 @@ class WebhookWithSecretSerializer(WebhookSerializer):
         read_only_fields = [*WebhookSerializer.Meta.read_only_fields, "secret"]
 
 
-URL_BODY = inline_serializer("WebhookURL", fields={"url": serializers.CharField(help_text="An http(s) URL.")})
+URL_BODY = inline_serializer(
+    "WebhookURL",
+    fields={"url": serializers.URLField(help_text="An http(s) URL with a public address; checked like the page's.")},
+)
 ACCEPTED = inline_serializer("Accepted", fields={"detail": serializers.CharField(), "eventId": serializers.CharField()})
-WEBHOOK_ID = OpenApiParameter("webhook_id", int, OpenApiParameter.PATH)
+WEBHOOK_ID = id_parameter("webhook_id")
 
 
 def _save_url(webhook: Webhook, data: Any) -> Webhook:
@@ -176,7 +180,7 @@ class DeliveryResend(AccountAPIView):
         summary="Resend a delivery",
         description="Sends it again with the same `webhook-id` and a fresh retry schedule.",
         request=None,
-        parameters=[OpenApiParameter("delivery_id", int, OpenApiParameter.PATH)],
+        parameters=[id_parameter("delivery_id")],
         responses={202: ACCEPTED, **ERROR_RESPONSES},
     )
     def post(self, request: Request, delivery_id: int) -> Response:
