@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -40,3 +41,18 @@ def test_running_it_again_changes_only_the_password(db: None) -> None:
     assert Webhook.objects.get().secret == secret
     password = out.getvalue().split("password: ")[1].split()[0]
     assert get_user_model().objects.get(username="admin").check_password(password)
+
+
+def test_demo_data_prints_a_working_api_key_with_a_curl_line(db: None, client: Any) -> None:
+    out = io.StringIO()
+    call_command("demo_data", stdout=out)
+    call_command("demo_data", stdout=(second := io.StringIO()))
+
+    def printed_key(output: str) -> str:
+        line = next(line for line in output.splitlines() if "api/v1/events/" in line)
+        return line.split("Api-Key ")[1].split('"')[0]
+
+    key = printed_key(second.getvalue())
+    assert client.get("/api/v1/events/", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 200
+    # The last run's key was revoked: demo keys do not pile up.
+    assert client.get("/api/v1/events/", HTTP_AUTHORIZATION=f"Api-Key {printed_key(out.getvalue())}").status_code == 401

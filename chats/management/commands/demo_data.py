@@ -12,7 +12,10 @@ from django.urls import reverse
 
 from accounts.models import Account, Membership
 from chats.models import Chat, Flow, Prompt
+from integrations.apikeys import api_key_create, api_key_revoke, api_keys_for_account
 from integrations.webhooks import webhook_for_account, webhook_save_url
+
+DEMO_KEY_NAME = "Demo key (make run)"
 
 # (name, text, expected answer, points): a scored quiz and an unscored survey.
 DEMO_FLOWS = {
@@ -30,7 +33,7 @@ DEMO_FLOWS = {
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) demo data and print the admin login."
+    help = "Create (or refresh) demo data and print the admin login and an API key."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--webhook-url", default="http://127.0.0.1:9000/")
@@ -61,6 +64,10 @@ class Command(BaseCommand):
 
         if webhook_for_account(account=account) is None:
             webhook_save_url(account=account, url=options["webhook_url"])
+        # A fresh demo key each run (the last run's is revoked): keys are shown once, only here.
+        for old in api_keys_for_account(account_id=account.pk).filter(name=DEMO_KEY_NAME):
+            api_key_revoke(account_id=account.pk, prefix=old.prefix)
+        _, key = api_key_create(account_id=account.pk, name=DEMO_KEY_NAME)
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -71,6 +78,9 @@ class Command(BaseCommand):
                 f"  Webhook of '{account.name}': {options['webhook_url']} (printed by webhooks_listen)\n"
                 "  Complete a chat through a share link (any identifier), then watch `listen` print 'completed':\n"
                 + "\n".join(f"    {link}?identifier=alice" for link in share_links)
-                + "\n"
+                + "\n  Then ask the API what happened (a new key each run; the API is described at "
+                + f"{options['site']}/api/docs/):\n"
+                + f'    curl -H "Authorization: Api-Key {key}" {options["site"]}/api/v1/events/\n'
+                + f'    curl -H "Authorization: Api-Key {key}" {options["site"]}/api/v1/flows/\n'
             )
         )
