@@ -31,6 +31,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy integrations
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null  # the API's OpenAPI schema
 	DJANGO_SETTINGS_MODULE=dialogform_hooks.settings_production \
 	  SECRET_KEY="ci-only-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" ALLOWED_HOSTS=hooks.example.com \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
