@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response as APIResponse
@@ -91,6 +91,45 @@ FLOW_ID = id_parameter("flow_id", "The notification's `flowId`.")
 IDENTIFIER = OpenApiParameter("identifier", str, OpenApiParameter.PATH, description="The notification's `identifier`.")
 
 
+CHAT_EXAMPLE = OpenApiExample(
+    "A completed chat",
+    response_only=True,
+    value={
+        "flowId": 2,
+        "identifier": "alice",
+        "status": "completed",
+        "score": 1,
+        "started_at": "2026-11-28T07:12:17.947589Z",
+        "completed_at": "2026-11-28T13:21:38.607414Z",
+        "responses": [
+            {
+                "promptName": "capital",
+                "promptText": "What is the capital of France?",
+                "answer": "Paris",
+                "created_at": "2026-11-28T13:20:02.100000Z",
+                "feedback": {"text": "Right!", "updated_at": "2026-11-28T13:25:45.240211Z"},
+            }
+        ],
+    },
+)
+RESPONSE_EXAMPLE = OpenApiExample(
+    "A response with feedback",
+    response_only=True,
+    value=CHAT_EXAMPLE.value["responses"][0],
+)
+FLOW_EXAMPLE = OpenApiExample(
+    "A flow",
+    response_only=True,
+    value={
+        "id": 2,
+        "name": "Capitals quiz",
+        "created_at": "2026-11-28T07:12:17.947589Z",
+        "shareLink": "https://forms.example.com/c/tTsJcYa8UWBOb9gHDyqzsQ/",
+        "prompts": [{"name": "capital", "text": "What is the capital of France?", "position": 0}],
+    },
+)
+
+
 class FlowAPIView(AccountAPIView):
     def flow(self, flow_id: int) -> Flow:
         flow = Flow.objects.filter(pk=flow_id, account_id=self.account_id).first()
@@ -126,7 +165,12 @@ class FlowList(FlowAPIView):
 class FlowDetail(FlowAPIView):
     serializer_class = FlowSerializer
 
-    @extend_schema(summary="Get a flow", parameters=[FLOW_ID], responses={200: FlowSerializer, **ERROR_RESPONSES})
+    @extend_schema(
+        summary="Get a flow",
+        parameters=[FLOW_ID],
+        responses={200: FlowSerializer, **ERROR_RESPONSES},
+        examples=[FLOW_EXAMPLE],
+    )
     def get(self, request: Request, flow_id: int) -> APIResponse:
         return APIResponse(self.get_serializer(self.flow(flow_id)).data)
 
@@ -161,6 +205,7 @@ class ChatDetail(FlowAPIView):
         description="The `completed` follow-up: status, score, times, and the responses in prompt order.",
         parameters=[FLOW_ID, IDENTIFIER],
         responses={200: ChatDetailSerializer, **ERROR_RESPONSES},
+        examples=[CHAT_EXAMPLE],
     )
     def get(self, request: Request, flow_id: int, identifier: str) -> APIResponse:
         return APIResponse(self.get_serializer(self.chat(flow_id, identifier)).data)
@@ -178,6 +223,7 @@ class ResponseDetail(FlowAPIView):
             OpenApiParameter("prompt_name", str, OpenApiParameter.PATH, description="The `promptName`."),
         ],
         responses={200: ResponseSerializer, **ERROR_RESPONSES},
+        examples=[RESPONSE_EXAMPLE],
     )
     def get(self, request: Request, flow_id: int, identifier: str, prompt_name: str) -> APIResponse:
         chat = self.chat(flow_id, identifier)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -64,6 +64,41 @@ class EventFilters(serializers.Serializer[dict[str, Any]]):
     since = serializers.DateTimeField(required=False, help_text="Only events recorded at or after this time.")
 
 
+EVENT_EXAMPLE = OpenApiExample(
+    "A deleted chat's event",
+    response_only=True,
+    value={
+        "id": "msg_353fc48a95a8461ea017e4fd5a27bbe1",
+        "type": "deleted",
+        "created_at": "2026-11-28T13:21:56.868362Z",
+        "flowId": 2,
+        "identifier": "alice",
+        "body": '{"type":"deleted","data":{"flowId":2,"identifier":"alice"}}',
+        "data": {"flowId": 2, "identifier": "alice"},
+        "deliveries": [
+            {
+                "id": 3,
+                "endpoint": 1,
+                "status": "succeeded",
+                "attempt_count": 1,
+                "next_attempt_at": None,
+                "last_attempt_at": "2026-11-28T13:21:56.901000Z",
+                "attempts": [
+                    {
+                        "attempted_at": "2026-11-28T13:21:56.901000Z",
+                        "succeeded": True,
+                        "status_code": 200,
+                        "duration_ms": 18,
+                        "error": "",
+                        "response_body": "",
+                    }
+                ],
+            }
+        ],
+    },
+)
+
+
 class EventList(AccountAPIView):
     serializer_class = EventSerializer
 
@@ -104,6 +139,7 @@ class EventDetail(AccountAPIView):
         ),
         parameters=[OpenApiParameter("msg_id", str, OpenApiParameter.PATH, description="The `webhook-id`.")],
         responses={200: EventDetailSerializer, **ERROR_RESPONSES},
+        examples=[EVENT_EXAMPLE],
     )
     def get(self, request: Request, msg_id: str) -> Response:
         try:

@@ -120,6 +120,13 @@ def test_the_schema_is_openapi_3_1_and_documents_every_endpoint(client: Client, 
             assert {"401", "404", "429"} <= set(operation["responses"]), (method, path)
             assert operation.get("summary"), (method, path)
     assert set(document["webhooks"]) == {"completed", "deleted", "feedbackUpdated", "test"}
+    # The follow-up calls show an example answer; every error answer shows one.
+    for path in ("/api/v1/flows/{flow_id}/chats/{identifier}/", "/api/v1/events/{msg_id}/"):
+        assert paths[path]["get"]["responses"]["200"]["content"]["application/json"]["examples"], path
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            for status in ("401", "404", "429"):
+                assert operation["responses"][status]["content"]["application/json"]["examples"], (method, path)
 
 
 def test_the_docs_page_is_served_from_our_own_static_files(client: Client, db: None) -> None:
