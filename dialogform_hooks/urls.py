@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
+from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
 from chats import api_urls as chats_api_urls
 from integrations.api import urls as integrations_api_urls
-from integrations.api.base import api_not_found
+from integrations.api.base import api_not_found, api_server_error
 
 from . import queue_dashboard
 
@@ -30,3 +32,11 @@ urlpatterns = [
     path("admin/django-rq/", include((queue_dashboard.urlpatterns(), "django_rq"))),
     path("admin/", admin.site.urls),
 ]
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An unexpected error: JSON under /api/, the plain error page elsewhere."""
+    return api_server_error(request) or defaults.server_error(request)
+
+
+handler500 = server_error

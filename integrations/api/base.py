@@ -19,6 +19,9 @@ from ..conf import conf
 from . import schema  # noqa: F401 -- registers the API key's security scheme with drf-spectacular
 from .auth import AccountAPIKeyAuthentication, APIKeyRateThrottle, HasAccountAPIKey, request_account_id
 
+# Where hosts mount the API (its JSON error answers key on it).
+API_PREFIX = "/api/"
+
 
 class NewestFirstPagination(CursorPagination):
     """Cursor pages, newest first: stable while new items arrive, unlike page numbers."""
@@ -66,3 +69,10 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
     return JsonResponse(
         {"detail": "There is no such API endpoint. The endpoints are listed at /api/docs/."}, status=404
     )
+
+
+def api_server_error(request: HttpRequest) -> JsonResponse | None:
+    """For a host's handler500: under the API, an unexpected error is JSON too (None elsewhere)."""
+    if not request.path.startswith(API_PREFIX):
+        return None
+    return JsonResponse({"detail": "Something went wrong on our side; it was logged. Try again later."}, status=500)

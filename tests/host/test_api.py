@@ -200,3 +200,19 @@ def test_each_key_has_its_rate_then_429_with_retry_after(
     assert "throttled" in refused.json()["detail"]
     other_key = api_key_create(account_id=account.pk, name="other")[1]
     assert get(client, "/api/v1/flows/", other_key).status_code == 200  # another key, its own count
+
+
+def test_an_unexpected_error_under_the_api_is_json_too(key: str, monkeypatch: Any) -> None:
+    from integrations.api.events import EventList
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(EventList, "get", broken)
+    client = Client(raise_request_exception=False)
+    response = client.get("/api/v1/events/", HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert "a bug" not in response.content.decode()  # no detail of the error leaks
+    page = Client(raise_request_exception=False).get("/integrations/")
+    assert page["Content-Type"].startswith("text/html")
