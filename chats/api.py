@@ -132,21 +132,12 @@ FLOW_EXAMPLE = OpenApiExample(
 
 class FlowAPIView(AccountAPIView):
     def flow(self, flow_id: int) -> Flow:
-        flow = Flow.objects.filter(pk=flow_id, account_id=self.account_id).first()
-        if flow is None:
-            raise Http404("No such flow.")
-        return flow
+        return self.first_or_404(Flow.objects.filter(pk=flow_id, account_id=self.account_id), "flow")
 
     def chat(self, flow_id: int, identifier: str) -> Chat:
         responses = Response.objects.select_related("prompt", "feedback").order_by("prompt__position", "prompt_id")
-        chat = (
-            Chat.objects.filter(flow_id=flow_id, flow__account_id=self.account_id, identifier=identifier)
-            .prefetch_related(Prefetch("responses", queryset=responses))
-            .first()
-        )
-        if chat is None:
-            raise Http404("No such chat.")
-        return chat
+        chats = Chat.objects.filter(flow_id=flow_id, flow__account_id=self.account_id, identifier=identifier)
+        return self.first_or_404(chats.prefetch_related(Prefetch("responses", queryset=responses)), "chat")
 
 
 class FlowList(FlowAPIView):

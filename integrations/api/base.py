@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from django.http import HttpRequest, JsonResponse
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import conditional_page
@@ -19,6 +20,7 @@ from ..conf import conf
 from . import schema  # noqa: F401 -- registers the API key's security scheme with drf-spectacular
 from .auth import AccountAPIKeyAuthentication, APIKeyRateThrottle, HasAccountAPIKey, request_account_id
 
+Row = TypeVar("Row", bound=Model)
 # Where hosts mount the API (its JSON error answers key on it).
 API_PREFIX = "/api/"
 
@@ -61,6 +63,13 @@ class AccountAPIView(GenericAPIView[Any]):
     @property
     def account_id(self) -> int:
         return request_account_id(self.request)
+
+    def first_or_404(self, rows: QuerySet[Row], what: str) -> Row:
+        """The first of `rows` (already filtered to the key's account), or a 404 that names what is missing."""
+        found = rows.first()
+        if found is None:
+            raise Http404(f"No such {what}.")
+        return found
 
 
 @csrf_exempt  # the API takes no cookies; whatever the method, the answer is this JSON 404

@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -148,11 +147,6 @@ class EventDetail(AccountAPIView):
             event_id = None
         attempts = Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("attempted_at", "id"))
         deliveries = Prefetch("deliveries", queryset=Delivery.objects.order_by("id").prefetch_related(attempts))
-        event = (
-            Event.objects.filter(pk=event_id, account_id=self.account_id).prefetch_related(deliveries).first()
-            if event_id is not None
-            else None
-        )
-        if event is None:
-            raise Http404("No such event.")
+        events = Event.objects.filter(pk=event_id, account_id=self.account_id) if event_id else Event.objects.none()
+        event = self.first_or_404(events.prefetch_related(deliveries), "event")
         return Response(self.get_serializer(event).data)

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -104,10 +103,7 @@ class WebhookList(AccountAPIView):
 
 class WebhookAPIView(AccountAPIView):
     def webhook(self, webhook_id: int) -> Webhook:
-        webhook = Webhook.objects.filter(pk=webhook_id, account_id=self.account_id).first()
-        if webhook is None:
-            raise Http404("No such webhook.")
-        return webhook
+        return self.first_or_404(Webhook.objects.filter(pk=webhook_id, account_id=self.account_id), "webhook")
 
 
 class WebhookDetail(WebhookAPIView):
@@ -184,13 +180,8 @@ class DeliveryResend(AccountAPIView):
         responses={202: ACCEPTED, **ERROR_RESPONSES},
     )
     def post(self, request: Request, delivery_id: int) -> Response:
-        delivery = (
-            Delivery.objects.filter(pk=delivery_id, event__account_id=self.account_id)
-            .select_related("event", "webhook")
-            .first()
-        )
-        if delivery is None:
-            raise Http404("No such delivery.")
+        deliveries = Delivery.objects.filter(pk=delivery_id, event__account_id=self.account_id)
+        delivery = self.first_or_404(deliveries.select_related("event", "webhook"), "delivery")
         if delivery.webhook is None or not delivery.webhook.is_active:
             raise ValidationError({"delivery": ["Its webhook is deleted or disabled; re-enable it first."]})
         _refuse_if_limited(request, "resend")
