@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.models import Account, Membership
 from chats.models import Chat, Feedback, Flow, Prompt, Response
-from integrations.apikeys import api_key_create
+from integrations.apikeys import api_key_create, api_key_revoke
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
 
 # Who may open each URL, by URL name (namespace:name). A new URL must be added here.
@@ -195,13 +197,26 @@ def test_an_api_key_of_another_account_gets_404s_and_no_key_gets_401s(
     client: Client, account: Account, theirs: dict[str, Any]
 ) -> None:
     own_key = api_key_create(account_id=account.pk, name="mine")[1]
+    revoked = api_key_create(account_id=account.pk, name="revoked")
+    api_key_revoke(account_id=account.pk, prefix=revoked[0].prefix)
+    expired = api_key_create(account_id=account.pk, name="old", expires_at=timezone.now() - timedelta(seconds=1))[1]
+    refused = {
+        "none": {},
+        "malformed": {"HTTP_AUTHORIZATION": "Api-Key nodot"},
+        "another scheme": {"HTTP_AUTHORIZATION": f"Bearer {own_key}"},
+        "wrong": {"HTTP_AUTHORIZATION": f"Api-Key {own_key[:9]}{'x' * 32}"},
+        "revoked": {"HTTP_AUTHORIZATION": f"Api-Key {revoked[1]}"},
+        "expired": {"HTTP_AUTHORIZATION": f"Api-Key {expired}"},
+    }
     before = snapshot(theirs["account"])
     for name, url in every_url(theirs):
         if name not in API_KEY_HOLDERS:
             continue
         for method in ("get", "post"):
-            anonymous = getattr(client, method)(url)
-            assert anonymous.status_code == 401, (name, method)
+            for kind, headers in refused.items():
+                answer = getattr(client, method)(url, **headers)
+                assert answer.status_code == 401, (name, method, kind)
+                assert answer["Content-Type"] == "application/json", (name, method, kind)
             response = getattr(client, method)(url, HTTP_AUTHORIZATION=f"Api-Key {own_key}")
             page = response.content.decode()
             assert response["Content-Type"] == "application/json", (name, method)
