@@ -40,3 +40,23 @@ def test_admin_sets_the_webhook_url_through_the_avatar_menu(
     expect(page.locator("#webhook-secret")).to_have_text(webhook.secret)
     expect(page.get_by_label("Webhook URL")).to_have_value("http://127.0.0.1:9000/hooks")
     screenshot("integrations-webhook")
+
+
+def test_admin_creates_an_api_key_that_works_once_copied_and_revokes_it(
+    page: Page, live_server: Any, admin_user: Any, account: Any, screenshot: Callable[[str], None]
+) -> None:
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/integrations/")
+    page.get_by_role("navigation", name="Integrations").get_by_role("link", name="API keys").click()
+    page.get_by_label("Name").fill("CRM sync")
+    page.get_by_label("Expires").select_option(label="In 90 days")
+    page.get_by_role("button", name="Create key").click()
+    key = page.locator("#new-api-key").inner_text()
+    expect(page.get_by_role("cell", name="CRM sync", exact=True)).to_be_visible()
+    screenshot("integrations-api-keys")
+    answer = page.request.get(f"{live_server.url}/api/v1/flows/", headers={"Authorization": f"Api-Key {key}"})
+    assert answer.status == 200
+    page.get_by_role("button", name="Revoke the key CRM sync").click()
+    expect(page.get_by_text("API key revoked")).to_be_visible()
+    answer = page.request.get(f"{live_server.url}/api/v1/flows/", headers={"Authorization": f"Api-Key {key}"})
+    assert answer.status == 401
