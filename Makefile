@@ -19,7 +19,8 @@ run: setup
 test: setup lint
 	$(BIN)/pytest --cov --cov-report= $(PYTEST_ARGS)
 	PYTHON=$(PYTHON) bin/test-example
-	bin/with-postgres $(BIN)/pytest --cov --cov-append --cov-report=term $(PYTEST_ARGS)
+	# The browser tests run once, above: what Chromium sees does not depend on the database.
+	bin/with-postgres $(BIN)/pytest --ignore=tests/browser --cov --cov-append --cov-report=term $(PYTEST_ARGS)
 	$(BIN)/python bench/run.py --tiny  # the benchmark, at a size that only checks it still runs
 
 # The delivery benchmarks (a few minutes): prints one table and writes it into docs/performance.md.

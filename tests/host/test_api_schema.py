@@ -24,7 +24,7 @@ from integrations.apikeys import api_key_create
 from integrations.models import Event, Webhook
 
 # Bounded: every operation gets this many generated cases, positive and negative, on both databases.
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 20
 
 
 @pytest.fixture
