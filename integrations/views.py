@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .adapter import get_adapter
+from .api.docs import api_docs_url
 from .apikeys import APIKeyRefused, api_key_create, api_key_revoke, api_keys_for_account
 from .conf import conf
 from .forms import APIKeyForm, WebhookURLForm
@@ -232,6 +233,7 @@ def api_keys_tab(request: HttpRequest) -> HttpResponse:
             "form": form,
             "new_key": new_key,
             "api_keys": api_keys_for_account(account_id=account.pk),
+            "api_docs_url": api_docs_url(),
             "active_tab": "api_keys",
         },
         status=400 if form.errors else 200,

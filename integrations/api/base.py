@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from ..conf import conf
 from . import schema  # noqa: F401 -- registers the API key's security scheme with drf-spectacular
 from .auth import AccountAPIKeyAuthentication, APIKeyRateThrottle, HasAccountAPIKey, request_account_id
+from .docs import api_docs_url
 
 Row = TypeVar("Row", bound=Model)
 # Where hosts mount the API (its JSON error answers key on it).
@@ -75,9 +76,9 @@ class AccountAPIView(GenericAPIView[Any]):
 @csrf_exempt  # the API takes no cookies; whatever the method, the answer is this JSON 404
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any other path under the API: a JSON 404, never an HTML page."""
-    return JsonResponse(
-        {"detail": "There is no such API endpoint. The endpoints are listed at /api/docs/."}, status=404
-    )
+    docs = api_docs_url()
+    listed = f" The endpoints are listed at {docs}." if docs else ""
+    return JsonResponse({"detail": f"There is no such API endpoint.{listed}"}, status=404)
 
 
 def api_server_error(request: HttpRequest) -> JsonResponse | None:

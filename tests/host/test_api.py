@@ -216,3 +216,13 @@ def test_an_unexpected_error_under_the_api_is_json_too(key: str, monkeypatch: An
     assert "a bug" not in response.content.decode()  # no detail of the error leaks
     page = Client(raise_request_exception=False).get("/integrations/")
     assert page["Content-Type"].startswith("text/html")
+
+
+def test_an_identifier_with_a_slash_can_be_followed_up(client: Client, key: str, flow: Flow) -> None:
+    chat = Chat.objects.create(flow=flow, identifier="team/alice", status=Chat.Status.COMPLETED)
+    Response.objects.create(chat=chat, prompt=flow.prompts.get(name="capital"), answer="Paris")
+    for spelled in ("team/alice", "team%2Falice"):
+        body = get(client, f"/api/v1/flows/{flow.pk}/chats/{spelled}/", key).json()
+        assert body["identifier"] == "team/alice", spelled
+        answer = get(client, f"/api/v1/flows/{flow.pk}/chats/{spelled}/responses/capital/", key).json()
+        assert answer["answer"] == "Paris", spelled

@@ -119,3 +119,14 @@ def test_the_events_api_answers_with_this_projects_key() -> None:
     ]
     assert client.get("/api/v1/events/").status_code == 401
     assert client.get("/api/v1/nothing/").json()["detail"].startswith("There is no such API endpoint")
+
+
+@pytest.mark.django_db
+def test_the_api_keys_tab_links_no_docs_this_project_does_not_serve(client: Any, django_user_model: Any) -> None:
+    team = Team.objects.create(name="Acme")
+    admin = django_user_model.objects.create_user(username="ada")
+    team.admins.add(admin)
+    client.force_login(admin)
+    page = client.get("/integrations/api-keys/").content.decode()
+    assert 'id="survey-desk-header"' in page
+    assert "/api/docs/" not in page
