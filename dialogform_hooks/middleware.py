@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.http.multipartparser import MultiPartParserError
 from django.utils.html import escape
 
-from integrations.api.base import API_PREFIX
+from integrations.api import API_PREFIX
 
 # PostgreSQL refuses NUL in text ("cannot contain NUL (0x00) bytes"): a NUL in a share token, an
 # identifier, a search box or a session cookie would otherwise reach a query and raise a 500.

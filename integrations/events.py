@@ -13,6 +13,7 @@ DELETED = "deleted"
 FEEDBACK_UPDATED = "feedbackUpdated"
 # Sent only when an admin asks for it ("Send test"), so a receiver can check its set-up.
 TEST = "test"
+TEST_MESSAGE = "A test notification from DialogForm: your endpoint is set up."
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def webhook_test(*, account_id: int) -> WebhookEvent:
     return WebhookEvent(
         account_id=account_id,
         type=TEST,
-        data={"message": "A test notification from DialogForm: your endpoint is set up."},
+        data={"message": TEST_MESSAGE},
     )
 
 
@@ -119,5 +120,5 @@ BODY_EXAMPLES: dict[str, dict[str, Any]] = {
         "type": FEEDBACK_UPDATED,
         "data": {"flowId": 12, "identifier": "alice@example.com", "promptName": "capital"},
     },
-    TEST: {"type": TEST, "data": {"message": "A test notification from DialogForm: your endpoint is set up."}},
+    TEST: {"type": TEST, "data": {"message": TEST_MESSAGE}},
 }

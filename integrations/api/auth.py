@@ -59,17 +59,11 @@ class HasAccountAPIKey(BasePermission):
         return isinstance(request.auth, AccountAPIKey)
 
 
-def request_account_id(request: Request) -> int:
-    """The account the request's key belongs to: every query of the API is scoped to it."""
+def request_api_key(request: Request) -> AccountAPIKey:
+    """The key the request was authenticated with (HasAccountAPIKey has made sure there is one)."""
     api_key = request.auth
     assert isinstance(api_key, AccountAPIKey)
-    return int(api_key.account_id)
-
-
-def request_account_key_prefix(request: Request) -> str:
-    api_key = request.auth
-    assert isinstance(api_key, AccountAPIKey)
-    return str(api_key.prefix)
+    return api_key
 
 
 class APIKeyRateThrottle(SimpleRateThrottle):

@@ -17,13 +17,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
 from ..conf import conf
-from . import schema  # noqa: F401 -- registers the API key's security scheme with drf-spectacular
-from .auth import AccountAPIKeyAuthentication, APIKeyRateThrottle, HasAccountAPIKey, request_account_id
+from . import (
+    API_PREFIX,
+    schema,  # noqa: F401 -- registers the API key's security scheme with drf-spectacular
+)
+from .auth import AccountAPIKeyAuthentication, APIKeyRateThrottle, HasAccountAPIKey, request_api_key
 from .docs import api_docs_url
 
 Row = TypeVar("Row", bound=Model)
-# Where hosts mount the API (its JSON error answers key on it).
-API_PREFIX = "/api/"
 
 
 class NewestFirstPagination(CursorPagination):
@@ -63,7 +64,8 @@ class AccountAPIView(GenericAPIView[Any]):
 
     @property
     def account_id(self) -> int:
-        return request_account_id(self.request)
+        """The account the request's key belongs to: every query of the API is scoped to it."""
+        return int(request_api_key(self.request).account_id)
 
     def first_or_404(self, rows: QuerySet[Row], what: str) -> Row:
         """The first of `rows` (already filtered to the key's account), or a 404 that names what is missing."""

@@ -18,7 +18,7 @@ from ..models import Delivery, Webhook
 from ..outbox import delivery_resend, webhook_send_test
 from ..ratelimits import action_refusal
 from ..webhooks import webhook_retired_secrets, webhook_rotate_secret, webhook_set_url
-from .auth import request_account_key_prefix
+from .auth import request_api_key
 from .base import AccountAPIView
 from .errors import ERROR_RESPONSES
 from .ids import id_parameter
@@ -72,7 +72,7 @@ def _save_url(webhook: Webhook, data: Any) -> Webhook:
 
 def _refuse_if_limited(request: Request, action: str) -> None:
     """The page's limit on tests and resends, counted per API key."""
-    who = f"api-key:{request_account_key_prefix(request)}"
+    who = f"api-key:{request_api_key(request).prefix}"
     refusal = action_refusal(request, action=action, key=lambda group, req: who)
     if refusal:
         raise Throttled(detail=refusal)

@@ -79,12 +79,18 @@ def test_a_submission_reaches_the_receiver_signed(httpserver: Any) -> None:
     assert request.headers["webhook-id"] == Event.objects.get().msg_id
 
 
-@pytest.mark.django_db
-def test_the_integrations_page_renders_in_this_projects_base_template(client: Any, django_user_model: Any) -> None:
+@pytest.fixture
+def team(client: Any, django_user_model: Any) -> Team:
+    """A team, with its admin signed in on `client`."""
     team = Team.objects.create(name="Acme")
     admin = django_user_model.objects.create_user(username="ada")
     team.admins.add(admin)
     client.force_login(admin)
+    return team
+
+
+@pytest.mark.django_db
+def test_the_integrations_page_renders_in_this_projects_base_template(client: Any, team: Team) -> None:
     page = client.get("/integrations/webhook/").content.decode()
     assert 'id="survey-desk-header"' in page  # this project's base.html
     assert "Survey Desk will send notifications" in page  # INTEGRATIONS_PRODUCT_NAME
@@ -122,11 +128,7 @@ def test_the_events_api_answers_with_this_projects_key() -> None:
 
 
 @pytest.mark.django_db
-def test_the_api_keys_tab_links_no_docs_this_project_does_not_serve(client: Any, django_user_model: Any) -> None:
-    team = Team.objects.create(name="Acme")
-    admin = django_user_model.objects.create_user(username="ada")
-    team.admins.add(admin)
-    client.force_login(admin)
+def test_the_api_keys_tab_links_no_docs_this_project_does_not_serve(client: Any, team: Team) -> None:
     page = client.get("/integrations/api-keys/").content.decode()
     assert 'id="survey-desk-header"' in page
     assert "/api/docs/" not in page
