@@ -1,4 +1,4 @@
-"""Puts the signed-in user's account in every template (for the avatar menu)."""
+"""Puts the signed-in user's account in every template (for the avatar menu and its account switcher)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .selectors import membership_for_request
+from .models import Membership
+from .selectors import memberships_of_user, membership_for_request
 
 
 def current_account(request: HttpRequest) -> dict[str, Any]:
+    """The account the pages show, and the ones the user administers (the avatar menu's switcher)."""
     if getattr(request, "user", None) is None:
-        return {"current_account": None}
+        return {"current_account": None, "switchable_accounts": []}
     membership = membership_for_request(request)
-    return {"current_account": membership.account if membership else None}
+    admin_of = [m.account for m in memberships_of_user(user=request.user) if m.role == Membership.Role.ADMIN]
+    return {
+        "current_account": membership.account if membership else None,
+        "switchable_accounts": admin_of if len(admin_of) > 1 else [],
+    }

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN
     "django_rq",
+    "django_htmx",
     "django_ratelimit",
     "axes",
     "accounts",
@@ -183,6 +184,8 @@ RQ_SHOW_ADMIN_LINK = False
 INTEGRATIONS_ACCOUNT_MODEL = "accounts.Account"
 # The integrations pages show in the product's own page, with its avatar menu.
 INTEGRATIONS_BASE_TEMPLATE = "base.html"
+# The session key of the avatar menu's account switcher (accounts.selectors.ACCOUNT_SESSION_KEY).
+INTEGRATIONS_ACCOUNT_SESSION_KEY = "account_id"
 INTEGRATIONS_ALLOW_PRIVATE_URLS = env_bool("INTEGRATIONS_ALLOW_PRIVATE_URLS", default=False)
 if os.environ.get("INTEGRATIONS_RETRY_SCHEDULE") is not None:
     INTEGRATIONS_RETRY_SCHEDULE = os.environ["INTEGRATIONS_RETRY_SCHEDULE"]
@@ -229,5 +232,6 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChatStatusEnum": "chats.models.Chat.Status",
         "DeliveryStatusEnum": "integrations.models.Delivery.Status",
+        "SubscribableEventTypeEnum": "integrations.events.EVENT_TYPES",
     },
 }

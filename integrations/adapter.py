@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
+from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from .conf import conf
@@ -62,6 +63,8 @@ class IntegrationsAdapter(Protocol):
     def is_account_deletion(self, origin: object) -> bool: ...
     def account_admin_emails(self, account_id: int) -> list[str]: ...
     def account_for_admin(self, user: User) -> models.Model | None: ...
+    def accounts_for_admin(self, user: User) -> list[models.Model]: ...
+    def account_for_request(self, request: HttpRequest) -> models.Model | None: ...
 
 
 class BaseAdapter:
@@ -112,6 +115,17 @@ class BaseAdapter:
 
     def account_for_admin(self, user: User) -> models.Model | None:
         return None
+
+    def accounts_for_admin(self, user: User) -> list[models.Model]:
+        """Every account the user administers, in the order the switcher lists them."""
+        account = self.account_for_admin(user)
+        return [] if account is None else [account]
+
+    def account_for_request(self, request: HttpRequest) -> models.Model | None:
+        """The account the pages show: the one chosen in the switcher (kept in the session), or the first."""
+        accounts = self.accounts_for_admin(request.user)
+        chosen = str(request.session.get(conf.ACCOUNT_SESSION_KEY, ""))
+        return next((account for account in accounts if str(account.pk) == chosen), accounts[0] if accounts else None)
 
 
 class DialogFormAdapter(BaseAdapter):
@@ -173,10 +187,14 @@ class DialogFormAdapter(BaseAdapter):
 
     def account_for_admin(self, user: User) -> models.Model | None:
         """The first account (by id) the user administers; None for anyone else."""
+        accounts = self.accounts_for_admin(user)
+        return min(accounts, key=lambda account: account.pk) if accounts else None
+
+    def accounts_for_admin(self, user: User) -> list[models.Model]:
         if not user.is_authenticated:
-            return None
-        first = self._admin_memberships().filter(user=user).select_related("account").order_by("account_id").first()
-        return None if first is None else first.account
+            return []
+        memberships = self._admin_memberships().filter(user=user).select_related("account")
+        return [membership.account for membership in memberships.order_by("account__name", "account_id")]
 
 
 @cache

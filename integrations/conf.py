@@ -220,5 +220,30 @@ class Settings:
         """How often a user may "Send test" or "Resend" (django-ratelimit syntax), as GitLab allows."""
         return str(getattr(settings, "INTEGRATIONS_ACTION_RATE", "5/m"))
 
+    @property
+    def ACCOUNT_SESSION_KEY(self) -> str:
+        """The session key holding the account an admin of several chose in the switcher."""
+        return str(getattr(settings, "INTEGRATIONS_ACCOUNT_SESSION_KEY", "account_id"))
+
+    @property
+    def ENDPOINTS_MAX(self) -> int:
+        """Webhook endpoints one account may have."""
+        return int(getattr(settings, "INTEGRATIONS_ENDPOINTS_MAX", 20))
+
+    @property
+    def ALERT_AFTER_FAILURES(self) -> int:
+        """Failed attempts in a row after which the account's admins are told an endpoint is failing."""
+        return int(getattr(settings, "INTEGRATIONS_ALERT_AFTER_FAILURES", 4))
+
+    @property
+    def SECRET_OVERLAP_MAX_HOURS(self) -> float:
+        """The longest overlap an admin may choose when rotating a secret."""
+        return float(getattr(settings, "INTEGRATIONS_SECRET_OVERLAP_MAX_HOURS", 168.0))
+
+    @property
+    def TEST_WAIT_SECONDS(self) -> float:
+        """How long "Send test" waits for the first attempt's outcome, to show it in place."""
+        return float(getattr(settings, "INTEGRATIONS_TEST_WAIT_SECONDS", 3.0))
+
 
 conf = Settings()

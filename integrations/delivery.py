@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -173,6 +174,7 @@ def attempts_record(*, entries: list[tuple[Delivery, DeliveryAttempt]], changes:
         plain = DeliveryAttempt(
             delivery=delivery,
             attempted_at=attempt.attempted_at,
+            url=attempt.url,
             succeeded=attempt.succeeded,
             status_code=attempt.status_code,
             duration_ms=attempt.duration_ms,
@@ -195,10 +197,15 @@ def _attempt_send(
     started = time.monotonic()
     try:
         event = delivery.event
-        headers = signing.request_headers(
+        signed = signing.request_headers(
             msg_id=event.msg_id, timestamp=int(time.time()), body=event.body, secrets=secrets
         )
-        return transport.post(url=webhook.url, body=event.body.encode(), headers=headers, timeout=timeout)
+        # The admin's headers first: ours win, though validation already refuses a custom one of those names.
+        custom = {header["name"]: header["value"] for header in webhook.custom_headers}
+        result = transport.post(
+            url=webhook.url, body=event.body.encode(), headers={**custom, **signed}, timeout=timeout
+        )
+        return replace(result, request_headers=signing.headers_for_log(signed, custom_names=list(custom)))
     except Exception as error:
         logger.exception("webhook %s delivery %s: the sender failed", webhook.pk, delivery.pk)
         return transport.TransportResult(
@@ -207,6 +214,18 @@ def _attempt_send(
             error=f"Not sent: the sender failed ({type(error).__name__}).",
             duration_ms=int((time.monotonic() - started) * 1000),
         )
+
+
+# A receiver's headers as kept in the log: enough to debug with, bounded whatever it sends.
+RESPONSE_HEADERS_MAX = 30
+RESPONSE_HEADER_VALUE_LIMIT = 500
+
+
+def _storable_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {
+        storable_text(name, limit=100): storable_text(value, limit=RESPONSE_HEADER_VALUE_LIMIT)
+        for name, value in list(headers.items())[:RESPONSE_HEADERS_MAX]
+    }
 
 
 def _retry_in(*, result: transport.TransportResult, attempts_made: int, at: datetime) -> float | None:
@@ -249,9 +268,12 @@ def _attempt_finish(
     attempt = DeliveryAttempt(
         delivery=delivery,
         attempted_at=attempted_at,
+        url=webhook.url,
         succeeded=result.succeeded,
         status_code=result.status_code,
         duration_ms=result.duration_ms,
+        request_headers=result.request_headers,
+        response_headers=_storable_headers(result.headers),
         response_body=storable_text(result.body, limit=conf.RESPONSE_STORE_LIMIT),
         error=storable_text(error, limit=ERROR_STORE_LIMIT),
     )
@@ -286,6 +308,7 @@ def delivery_give_up(*, delivery: Delivery, webhook: Webhook) -> DeliveryAttempt
     attempt = DeliveryAttempt(
         delivery=delivery,
         attempted_at=now,
+        url=webhook.url,
         succeeded=False,
         duration_ms=0,
         error=(
@@ -370,6 +393,12 @@ def webhook_deliver_due(*, webhook_id: int, seat: Seat | None = None, lanes: Lan
     return outcome
 
 
+# When each paced endpoint's last attempt started (monotonic), kept across jobs: one job sends to an
+# endpoint at a time, so its next job in this process carries on the same pace.
+_paced_last: dict[int, float] = {}
+_paced_lock = threading.Lock()
+
+
 @dataclass
 class _InFlight:
     delivery: Delivery
@@ -401,7 +430,8 @@ class _Drain:
 
     def window(self) -> int:
         if (
-            self.probing
+            self.webhook.max_rate  # a paced endpoint gets one attempt at a time, spaced out
+            or self.probing
             or not self.overlap
             or webhook_is_troubled(self.webhook)
             or (self.seat is not None and self.seat.troubled)
@@ -458,7 +488,20 @@ class _Drain:
                 self._record_answered()
         return go_on
 
+    def _pace(self) -> None:
+        """Hold the next attempt until the endpoint's maximum rate allows it (in this process)."""
+        if not self.webhook.max_rate:
+            return
+        interval = 1.0 / self.webhook.max_rate
+        with _paced_lock:
+            now = time.monotonic()
+            start = max(now, _paced_last.get(self.webhook.pk, 0.0) + interval)
+            _paced_last[self.webhook.pk] = start
+        if start > now:
+            time.sleep(start - now)
+
     def _send_here(self, delivery: Delivery) -> None:
+        self._pace()
         if self.seat is not None:
             self.seat.attempting_since = time.monotonic()
         try:

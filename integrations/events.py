@@ -14,6 +14,10 @@ FEEDBACK_UPDATED = "feedbackUpdated"
 # Sent only when an admin asks for it ("Send test"), so a receiver can check its set-up.
 TEST = "test"
 TEST_MESSAGE = "A test notification from DialogForm: your endpoint is set up."
+# The types an endpoint subscribes to (a test goes to the one endpoint it is sent to).
+EVENT_TYPES = (COMPLETED, DELETED, FEEDBACK_UPDATED)
+# The flowId of every example ("Send example"): no real flow has it, so a receiver can tell.
+EXAMPLE_FLOW_ID = 0
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,14 @@ def webhook_test(*, account_id: int) -> WebhookEvent:
         type=TEST,
         data={"message": TEST_MESSAGE},
     )
+
+
+def example(*, account_id: int, event_type: str) -> WebhookEvent:
+    """The catalog's example of `event_type`, as "Send example" sends it: flowId 0, which no real flow has."""
+    data = {**BODY_EXAMPLES[event_type]["data"]}
+    if "flowId" in data:
+        data["flowId"] = EXAMPLE_FLOW_ID
+    return WebhookEvent(account_id=account_id, type=event_type, data=data)
 
 
 def _body_schema(event_type: str, title: str, description: str, data: dict[str, Any]) -> dict[str, Any]:

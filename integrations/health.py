@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -12,7 +13,7 @@ from django.utils import timezone
 from .conf import conf
 from .models import Delivery, DeliveryQuerySet, Webhook
 from .queue import webhooks_wake_on_commit
-from .signals import send_on_commit, webhook_disabled, webhook_enabled
+from .signals import send_on_commit, webhook_disabled, webhook_enabled, webhook_failing, webhook_recovered
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +43,21 @@ def _save(webhook: Webhook, fields: list[str]) -> None:
 
 def webhook_record_success(*, webhook: Webhook) -> None:
     if webhook.consecutive_failures or webhook.failing_since or webhook.breaker_open_until:
+        failed = webhook.consecutive_failures
         _reset_health(webhook)
         _save(webhook, HEALTH_FIELDS)
+        if webhook.failing_alert_at is not None:
+            _alert(webhook, set_to=None, signal=webhook_recovered, failed=failed)
+
+
+def _alert(webhook: Webhook, *, set_to: datetime | None, signal: Any, **kwargs: Any) -> None:
+    """Tell the admins once per change of state: only the job whose conditional UPDATE wins sends it."""
+    won = Webhook.objects.filter(pk=webhook.pk, failing_alert_at__isnull=set_to is not None).update(
+        failing_alert_at=set_to
+    )
+    webhook.failing_alert_at = set_to
+    if won:
+        send_on_commit(signal, Webhook, webhook=webhook, **kwargs)
 
 
 def webhook_is_troubled(webhook: Webhook) -> bool:
@@ -73,6 +87,8 @@ def webhook_record_failure(*, webhook: Webhook, at: datetime, gone: bool = False
     if at - webhook.failing_since >= timedelta(days=conf.DISABLE_AFTER_DAYS):
         webhook_disable(webhook=webhook, reason=f"Every delivery attempt failed for {conf.DISABLE_AFTER_DAYS:g} days.")
         return
+    if webhook.consecutive_failures >= conf.ALERT_AFTER_FAILURES and webhook.failing_alert_at is None:
+        _alert(webhook, set_to=at, signal=webhook_failing, failures=webhook.consecutive_failures)
     if webhook.consecutive_failures >= conf.BREAKER_FAILURES or webhook.consecutive_timeouts >= conf.BREAKER_TIMEOUTS:
         # 1 min, doubling to 1 h: a dead endpoint is probed by one request per cool-down.
         cooldown = (
@@ -123,7 +139,17 @@ def webhook_enable(*, webhook: Webhook, resend_failed: bool) -> int:
         webhook.is_active = True
         webhook.disabled_at = None
         webhook.disabled_reason = ""
-        webhook.save(update_fields=[*HEALTH_FIELDS, "is_active", "disabled_at", "disabled_reason", "updated_at"])
+        webhook.failing_alert_at = None  # an admin turned it back on: a fresh start, no "recovered" message
+        webhook.save(
+            update_fields=[
+                *HEALTH_FIELDS,
+                "is_active",
+                "disabled_at",
+                "disabled_reason",
+                "failing_alert_at",
+                "updated_at",
+            ]
+        )
         if resent:
             webhooks_wake_on_commit(webhook_ids=[webhook.pk])
         send_on_commit(webhook_enabled, Webhook, webhook=webhook, resent=resent)

@@ -8,13 +8,21 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey
 
 from .conf import conf
-from .validators import URL_MAX_LENGTH, validate_webhook_url
+from .validators import (
+    MAX_RATE_LIMIT,
+    URL_MAX_LENGTH,
+    validate_custom_headers,
+    validate_event_types,
+    validate_single_line,
+    validate_webhook_url,
+)
 
 # The host's account model; when the setting is missing, a label that cannot resolve, so that
 # `manage.py check` reports it (integrations.E010) instead of an import failing here.
@@ -29,10 +37,20 @@ def new_signing_secret() -> str:
 class Webhook(models.Model):
     account = models.ForeignKey(ACCOUNT_MODEL, on_delete=models.CASCADE, related_name="webhooks")
     url = models.CharField("URL", max_length=URL_MAX_LENGTH, validators=[validate_webhook_url])
+    description = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
+    # The event types this endpoint receives; empty means every type, including ones added later.
+    event_types = models.JSONField(default=list, blank=True, validators=[validate_event_types])
+    # Deliveries per second the sender may make to it; None: as fast as the endpoint answers.
+    max_rate = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_RATE_LIMIT)]
+    )
+    # Extra request headers, [{"name": …, "value": …}]: shown again only masked, never logged.
+    custom_headers = models.JSONField(default=list, blank=True, validators=[validate_custom_headers])
     secret = models.CharField(max_length=100, blank=True)
     # Rotated-out secrets, each signing (beside the current one) until its own expiry:
     # [{"secret": "whsec_…", "expires_at": "<ISO 8601>"}, …], at most RETIRED_SECRETS_MAX.
     retired_secrets = models.JSONField(default=list, blank=True)
+    # False: paused by an admin (disabled_at empty) or disabled for failing (disabled_at set).
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -46,6 +64,8 @@ class Webhook(models.Model):
     breaker_cooldown_seconds = models.PositiveIntegerField(default=0)
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
+    # When the account's admins were told this endpoint is failing: one message per failing streak.
+    failing_alert_at = models.DateTimeField(null=True, blank=True)
     # Held by the one job sending this webhook's deliveries, so one endpoint ties up one worker at most.
     sending_until = models.DateTimeField(null=True, blank=True)
 
@@ -59,6 +79,22 @@ class Webhook(models.Model):
         if not self.secret:
             self.secret = new_signing_secret()
         super().save(*args, **kwargs)
+
+    @property
+    def is_paused(self) -> bool:
+        return not self.is_active and self.disabled_at is None
+
+    @property
+    def state(self) -> str:
+        """What the page's badge says: active, failing, waiting (breaker open), paused or disabled."""
+        if not self.is_active:
+            return "paused" if self.disabled_at is None else "disabled"
+        if self.breaker_open():
+            return "waiting"
+        return "failing" if self.consecutive_failures else "active"
+
+    def receives(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
 
     def breaker_open(self, now: datetime | None = None) -> bool:
         """Cooling down after failures: nothing is attempted until `breaker_open_until` passes."""
@@ -82,6 +118,8 @@ class Event(models.Model):
     # What the event is about (the body's flowId and identifier), for the API to filter on.
     flow_id = models.BigIntegerField(null=True, blank=True)
     identifier = models.TextField(blank=True)
+    # Sent by "Send example": an example body (its flowId is 0), not about a real chat.
+    is_example = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -117,9 +155,10 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         """End these deliveries with `status` (failed, cancelled): nothing more is attempted, no claim held."""
         return self.update(status=status, next_attempt_at=None, claimed_until=None, claim_token=None)
 
-    def restart(self, now: datetime) -> int:
+    def restart(self, now: datetime, **changes: Any) -> int:
         """Send these again from the start (a resend, re-enabling the webhook): a fresh retry schedule."""
         return self.update(
+            **changes,
             status=Delivery.Status.PENDING,
             attempt_count=0,
             claims_without_attempt=0,
@@ -149,6 +188,9 @@ class Delivery(models.Model):
     # Claims that ended with no attempt on record (a worker died mid-attempt); reset by every record.
     claims_without_attempt = models.PositiveSmallIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Sent again by an admin (one resend, or a recovery after an outage): how often, the last time when.
+    resend_count = models.PositiveIntegerField(default=0)
+    resent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DeliveryQuerySet.as_manager()
@@ -171,6 +213,11 @@ class DeliveryAttempt(models.Model):
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
     attempted_at = models.DateTimeField(db_index=True)
+    # Where it went: the endpoint's URL may change later, the log says where each attempt was sent.
+    url = models.CharField("URL", max_length=URL_MAX_LENGTH, blank=True)
+    # As sent, the signature shortened and custom header values masked; and as answered (bounded).
+    request_headers = models.JSONField(default=dict, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
     succeeded = models.BooleanField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField()

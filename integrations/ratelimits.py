@@ -1,4 +1,4 @@
-"""Per-user rate limits on the actions that make us send requests ("Send test", "Resend")."""
+"""Per-user rate limits on the actions that make us send requests ("Send test", "Send example", "Resend", "Recover")."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 # What each rate-limited action is called in the messages that refuse it.
-ACTION_NAMES = {"send_test": "tests", "resend": "resends"}
+ACTION_NAMES = {"send_test": "tests and examples", "resend": "resends", "recover": "recoveries"}
 _PERIODS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 
 

@@ -18,11 +18,17 @@ from django.dispatch import Signal
 webhook_disabled = Signal()
 # A disabled webhook was turned back on: kwargs `webhook`, `resent` (deliveries sent again).
 webhook_enabled = Signal()
+# An endpoint started failing (ALERT_AFTER_FAILURES attempts in a row): kwargs `webhook`, `failures`.
+webhook_failing = Signal()
+# An endpoint that was failing answered with a success again: kwargs `webhook`, `failed` (attempts in a row).
+webhook_recovered = Signal()
 # A delivery failed for good (its retries ran out, or it could not be sent): kwargs `delivery`,
 # `webhook`, `error` (the last attempt's error).
 delivery_failed = Signal()
 
 EMAIL_ADMINS_ON_DISABLE = "integrations.notices.email_admins_on_disable"
+EMAIL_ADMINS_ON_FAILING = "integrations.notices.email_admins_on_failing"
+EMAIL_ADMINS_ON_RECOVERED = "integrations.notices.email_admins_on_recovered"
 
 
 def send_on_commit(signal: Signal, sender: type[Any], **kwargs: Any) -> None:

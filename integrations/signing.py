@@ -30,3 +30,19 @@ def request_headers(*, msg_id: str, timestamp: int, body: str, secrets: Sequence
         "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(msg_id=msg_id, timestamp=timestamp, body=body, secrets=secrets),
     }
+
+
+HIDDEN = "••••••••"
+
+
+def headers_for_log(headers: dict[str, str], *, custom_names: Sequence[str]) -> dict[str, str]:
+    """The request's headers as the delivery log shows them: each signature cut short, custom values hidden.
+
+    A full signature is useless to a reader and a custom header may hold a credential: neither is kept.
+    """
+    shown = {name: HIDDEN for name in custom_names}
+    for name, value in headers.items():
+        if name == "webhook-signature":
+            value = " ".join(f"{signature[:11]}…" for signature in value.split())
+        shown[name] = value
+    return shown

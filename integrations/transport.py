@@ -178,6 +178,8 @@ class TransportResult:
     duration_ms: int
     headers: dict[str, str] = field(default_factory=dict)
     timed_out: bool = False
+    # The request's headers as the log shows them (signatures shortened, custom values hidden); set by the sender.
+    request_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:

@@ -8,13 +8,20 @@ app_name = "integrations"
 
 urlpatterns = [
     path("", views.integrations_index, name="index"),
+    path("account/", views.account_switch, name="account_switch"),
     path("webhook/", views.webhook_tab, name="webhook"),
-    path("webhook/enable/", views.webhook_enable_view, name="webhook_enable"),
-    path("webhook/rotate-secret/", views.webhook_rotate_secret_view, name="webhook_rotate_secret"),
-    path("webhook/send-test/", views.webhook_send_test_view, name="webhook_send_test"),
+    path("webhook/<int:webhook_id>/", views.endpoint_detail, name="endpoint"),
+    path("webhook/<int:webhook_id>/delete/", views.endpoint_delete, name="endpoint_delete"),
+    path("webhook/<int:webhook_id>/enable/", views.endpoint_enable, name="endpoint_enable"),
+    path("webhook/<int:webhook_id>/rotate-secret/", views.endpoint_rotate_secret, name="endpoint_rotate_secret"),
+    path("webhook/<int:webhook_id>/send-test/", views.endpoint_send_test, name="endpoint_send_test"),
+    path("webhook/<int:webhook_id>/send-example/", views.endpoint_send_example, name="endpoint_send_example"),
+    path("webhook/<int:webhook_id>/recover/", views.endpoint_recover, name="endpoint_recover"),
     path("webhook/deliveries/", views.delivery_log, name="deliveries"),
     path("webhook/deliveries/<int:delivery_id>/", views.delivery_detail, name="delivery"),
     path("webhook/deliveries/<int:delivery_id>/resend/", views.delivery_resend_view, name="delivery_resend"),
+    path("webhook/events/", views.event_catalog, name="events"),
+    path("webhook/events/send-example/", views.event_send_example, name="event_send_example"),
     path("api-keys/", views.api_keys_tab, name="api_keys"),
     path("api-keys/<str:prefix>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
 ]

@@ -1,7 +1,10 @@
-"""The Integrations page: the Webhook tab where an account admin sets the URL and reads the secret."""
+"""The Integrations page: the Webhook tab (endpoints), each endpoint's page, the delivery log, the event
+catalog and API keys. Thin views: the services (webhooks, outbox, health) do the work."""
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -12,53 +15,94 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from . import events
 from .adapter import get_adapter
 from .api.docs import api_docs_url
 from .apikeys import APIKeyRefused, api_key_create, api_key_revoke, api_keys_for_account
 from .conf import conf
-from .forms import APIKeyForm, WebhookURLForm
+from .forms import APIKeyForm, EndpointForm, RecoverForm, RotateSecretForm, SendExampleForm
 from .health import deliveries_failed_since_failing, webhook_enable
 from .models import Delivery, Webhook
-from .outbox import delivery_resend, webhook_send_test
+from .outbox import deliveries_to_recover, delivery_resend, webhook_recover, webhook_send_example, webhook_send_test
 from .ratelimits import action_refusal, rate_in_words
-from .selectors import deliveries_for_webhook, delivery_for_account
-from .webhooks import webhook_for_account, webhook_retired_secrets, webhook_rotate_secret, webhook_save_url
+from .selectors import deliveries_for_account, delivery_for_account, endpoint_rows, troubled_endpoints
+from .stats import webhook_charts, webhook_summary
+from .webhooks import (
+    EndpointsFull,
+    webhook_create,
+    webhook_of_account,
+    webhook_pending_count,
+    webhook_retired_secrets,
+    webhook_rotate_secret,
+    webhook_update,
+    webhooks_for_account,
+)
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
-    """Render an Integrations page: the base template it extends and the figures it shows come from settings."""
+    """Render an Integrations page: the account it shows, its endpoints in trouble, and the figures from settings."""
+    account = context.get("account") or _admin_account(request)
     figures = {
         "product_name": conf.PRODUCT_NAME,
         "secret_overlap_hours": f"{conf.SECRET_OVERLAP_HOURS:g}",
         "retired_secrets_max": conf.RETIRED_SECRETS_MAX,
         "action_rate": rate_in_words(conf.ACTION_RATE),
         "retention_days": f"{conf.RETENTION_DAYS:g}",
+        "endpoints_max": conf.ENDPOINTS_MAX,
+        "alert_after_failures": conf.ALERT_AFTER_FAILURES,
     }
+    troubled = list(troubled_endpoints(account=account))
     return render(
         request,
         template,
-        {**context, "integrations_base_template": conf.BASE_TEMPLATE, "integrations_settings": figures},
+        {
+            **context,
+            "account": account,
+            "accounts": get_adapter().accounts_for_admin(request.user),
+            "troubled_endpoints": troubled,
+            "integrations_base_template": conf.BASE_TEMPLATE,
+            "integrations_settings": figures,
+        },
         status=status,
     )
 
 
 def _admin_account(request: HttpRequest) -> Any:
-    account = get_adapter().account_for_admin(request.user)
+    account = get_adapter().account_for_request(request)
     if account is None:
         # Not an admin of any account: the page does not exist for them.
         raise Http404("No account to manage.")
     return account
 
 
-def _account_webhook(request: HttpRequest) -> Webhook:
-    webhook = webhook_for_account(account=_admin_account(request))
+def _endpoint(request: HttpRequest, webhook_id: object) -> Webhook:
+    """The endpoint, if it is the shown account's; a 404 otherwise (never a 403: ids are not disclosed)."""
+    webhook = webhook_of_account(account=_admin_account(request), webhook_id=webhook_id)
     if webhook is None:
-        raise Http404("No webhook yet.")
+        raise Http404("No such endpoint.")
     return webhook
+
+
+def _endpoint_initial(webhook: Webhook) -> dict[str, Any]:
+    return {
+        "url": webhook.url,
+        "description": webhook.description,
+        "event_types": webhook.event_types or list(events.EVENT_TYPES),
+        "is_active": webhook.is_active,
+        "max_rate": webhook.max_rate,
+    }
+
+
+def _field_errors(form: Any, error: ValidationError) -> None:
+    """A model's ValidationError on the form's fields (the URL's SSRF guard, the header rules)."""
+    for field, field_messages in getattr(error, "message_dict", {"__all__": error.messages}).items():
+        form.add_error(field if field in form.fields else None, field_messages)
 
 
 @login_required
@@ -69,75 +113,244 @@ def integrations_index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@never_cache  # it shows the signing secret: no browser or proxy may keep a copy
+@require_POST
+def account_switch(request: HttpRequest) -> HttpResponse:
+    """Show another account the user administers; back to where they were (a page of this site only)."""
+    chosen = request.POST.get("account", "")
+    accounts = {str(account.pk): account for account in get_adapter().accounts_for_admin(request.user)}
+    if chosen not in accounts:
+        raise Http404("No such account.")
+    request.session[conf.ACCOUNT_SESSION_KEY] = accounts[chosen].pk
+    messages.success(request, f"Now showing {accounts[chosen]}.")
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}) or "/webhook/" in next_url:
+        # An endpoint's page is the old account's: start from the tab.
+        next_url = reverse("integrations:webhook")
+    return redirect(next_url)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def webhook_tab(request: HttpRequest) -> HttpResponse:
+    """The Webhook tab: the account's endpoints, with their health, and the form to add one."""
     account = _admin_account(request)
-    webhook = webhook_for_account(account=account)
-    form = WebhookURLForm(request.POST or None, initial={"url": webhook.url if webhook else ""})
+    form = EndpointForm(request.POST or None, initial={"event_types": list(events.EVENT_TYPES), "is_active": True})
     if request.method == "POST" and form.is_valid():
         try:
-            webhook_save_url(account=account, url=form.cleaned_data["url"])
+            webhook = webhook_create(account=account, **form.endpoint_fields(saved_headers=[]))
+        except EndpointsFull as error:
+            form.add_error(None, str(error))
         except ValidationError as error:
-            form.add_error("url", error.message_dict.get("url", error.messages))
+            _field_errors(form, error)
         else:
-            messages.success(request, "Webhook URL saved. Notifications will be sent to it.")
-            return redirect("integrations:webhook")
+            messages.success(request, "Endpoint added. Notifications will be sent to it; its signing secret is below.")
+            return redirect("integrations:endpoint", webhook_id=webhook.pk)
     return _render(
         request,
         "integrations/webhook_tab.html",
+        {"form": form, "endpoints": endpoint_rows(account=account), "active_tab": "webhook", "account": account},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@never_cache  # it shows the signing secret: no browser or proxy may keep a copy
+@require_http_methods(["GET", "POST"])
+def endpoint_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
+    webhook = _endpoint(request, webhook_id)
+    form = EndpointForm(
+        request.POST or None, initial=_endpoint_initial(webhook), has_headers=bool(webhook.custom_headers)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            webhook_update(webhook=webhook, **form.endpoint_fields(saved_headers=webhook.custom_headers))
+        except ValidationError as error:
+            webhook.refresh_from_db()
+            _field_errors(form, error)
+        else:
+            messages.success(request, "Endpoint saved.")
+            return redirect("integrations:endpoint", webhook_id=webhook.pk)
+    test_delivery = None
+    if request.GET.get("test", "").isdigit():
+        test_delivery = delivery_for_account(account=webhook.account, delivery_id=int(request.GET["test"]))
+    summary = webhook_summary(webhook=webhook)
+    return _render(
+        request,
+        "integrations/endpoint.html",
         {
-            "form": form,
             "webhook": webhook,
+            "form": form,
+            "summary": summary,
+            "charts": webhook_charts(webhook=webhook),
+            "recent": deliveries_for_account(account=webhook.account, webhook=webhook)[:10],
+            "retired_secrets": webhook_retired_secrets(webhook=webhook),
             "failed_since_count": _failed_since_count(webhook),
-            "retired_secrets": webhook_retired_secrets(webhook=webhook) if webhook else [],
-            "account": account,
+            "recover_form": RecoverForm(initial={"since": _recover_default_since(webhook)}),
+            "example_form": SendExampleForm(),
+            "test_delivery": test_delivery,
             "active_tab": "webhook",
         },
         status=400 if form.errors else 200,
     )
 
 
-def _failed_since_count(webhook: Webhook | None) -> int:
-    if webhook is None or webhook.is_active:
+def _failed_since_count(webhook: Webhook) -> int:
+    if webhook.is_active or webhook.disabled_at is None:
         return 0
     return deliveries_failed_since_failing(webhook=webhook).count()
 
 
+def _recover_default_since(webhook: Webhook) -> Any:
+    return webhook.failing_since or timezone.now() - timedelta(hours=24)
+
+
 @login_required
-@require_POST
-def webhook_enable_view(request: HttpRequest) -> HttpResponse:
-    webhook = _account_webhook(request)
-    if webhook.is_active:
-        messages.info(request, "The webhook is already enabled.")
+@require_http_methods(["GET", "POST"])
+def endpoint_delete(request: HttpRequest, webhook_id: int) -> HttpResponse:
+    webhook = _endpoint(request, webhook_id)
+    if request.method == "POST":
+        url = webhook.url
+        webhook.delete()  # its pending deliveries are cancelled first (receivers.webhook_pre_delete)
+        messages.success(request, f"Endpoint {url} deleted.")
         return redirect("integrations:webhook")
-    resent = webhook_enable(webhook=webhook, resend_failed=request.POST.get("resend") == "1")
-    message = "Webhook re-enabled."
-    if resent:
-        message += f" Resending {resent} notification{'s' if resent != 1 else ''} that failed meanwhile."
-    messages.success(request, message)
-    return redirect("integrations:webhook")
+    return _render(
+        request,
+        "integrations/endpoint_delete.html",
+        {"webhook": webhook, "pending": webhook_pending_count(webhook=webhook), "active_tab": "webhook"},
+    )
 
 
 @login_required
 @require_POST
-def webhook_rotate_secret_view(request: HttpRequest) -> HttpResponse:
-    webhook = _account_webhook(request)
-    dropped = webhook_rotate_secret(webhook=webhook)
-    retired = webhook_retired_secrets(webhook=webhook)
-    message = "New signing secret created."
-    if retired:
-        message += (
-            f" Until {retired[-1].expires_at:%d %b %Y, %H:%M} UTC requests also carry a signature with the "
-            "previous secret: switch your endpoint to the new one before then."
-        )
-    if dropped:
-        message += (
-            f" {len(dropped)} older secret{pluralize(len(dropped))} stopped signing now, since at most "
-            f"{conf.RETIRED_SECRETS_MAX} previous secrets sign at once."
-        )
+def endpoint_enable(request: HttpRequest, webhook_id: int) -> HttpResponse:
+    webhook = _endpoint(request, webhook_id)
+    if webhook.is_active:
+        messages.info(request, "The endpoint is already enabled.")
+        return redirect("integrations:endpoint", webhook_id=webhook.pk)
+    if webhook.disabled_at is None:
+        webhook_update(webhook=webhook, is_active=True)
+        messages.success(request, "Endpoint resumed: the notifications that waited are being sent.")
+        return redirect("integrations:endpoint", webhook_id=webhook.pk)
+    resent = webhook_enable(webhook=webhook, resend_failed=request.POST.get("resend") == "1")
+    message = "Endpoint re-enabled."
+    if resent:
+        message += f" Resending {resent} notification{pluralize(resent)} that failed meanwhile."
     messages.success(request, message)
-    return redirect("integrations:webhook")
+    return redirect("integrations:endpoint", webhook_id=webhook.pk)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def endpoint_rotate_secret(request: HttpRequest, webhook_id: int) -> HttpResponse:
+    """GET: what rotating does, and the overlap to choose; POST: rotate."""
+    webhook = _endpoint(request, webhook_id)
+    form = RotateSecretForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        dropped = webhook_rotate_secret(webhook=webhook, overlap_hours=form.cleaned_data["overlap_hours"])
+        retired = webhook_retired_secrets(webhook=webhook)
+        message = "New signing secret created."
+        if form.cleaned_data["overlap_hours"] == 0:
+            message += " The previous secret stopped signing now."
+        elif retired:
+            message += (
+                f" Until {retired[-1].expires_at:%d %b %Y, %H:%M} UTC requests also carry a signature with the "
+                "previous secret: switch your endpoint to the new one before then."
+            )
+        if dropped:
+            message += (
+                f" {len(dropped)} older secret{pluralize(len(dropped))} stopped signing now, since at most "
+                f"{conf.RETIRED_SECRETS_MAX} previous secrets sign at once."
+            )
+        messages.success(request, message)
+        return redirect("integrations:endpoint", webhook_id=webhook.pk)
+    return _render(
+        request,
+        "integrations/endpoint_rotate.html",
+        {"webhook": webhook, "form": form, "retired_secrets": webhook_retired_secrets(webhook=webhook)},
+        status=400 if form.errors else 200,
+    )
+
+
+def _first_outcome(delivery: Delivery) -> Delivery:
+    """Wait briefly (TEST_WAIT_SECONDS) for the first attempt, so that the page can say how it went."""
+    deadline = time.monotonic() + conf.TEST_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if delivery.attempts.exists():
+            break
+        time.sleep(0.1)
+    return delivery
+
+
+def _refused(request: HttpRequest, webhook: Webhook, action: str) -> bool:
+    """Say why an action that sends cannot run now; False when it can."""
+    if not webhook.is_active:
+        messages.error(request, "Enable the endpoint first: it is paused or disabled.")
+        return True
+    refusal = action_refusal(request, action=action)
+    if refusal:
+        messages.error(request, refusal)
+        return True
+    return False
+
+
+@login_required
+@require_POST
+def endpoint_send_test(request: HttpRequest, webhook_id: int) -> HttpResponse:
+    webhook = _endpoint(request, webhook_id)
+    if _refused(request, webhook, "send_test"):
+        return redirect(reverse("integrations:endpoint", args=[webhook.pk]) + "#test")
+    delivery = _first_outcome(webhook_send_test(webhook=webhook))
+    return redirect(reverse("integrations:endpoint", args=[webhook.pk]) + f"?test={delivery.pk}#test")
+
+
+@login_required
+@require_POST
+def endpoint_send_example(request: HttpRequest, webhook_id: int) -> HttpResponse:
+    return _send_example(request, _endpoint(request, webhook_id))
+
+
+@login_required
+@require_POST
+def event_send_example(request: HttpRequest) -> HttpResponse:
+    """The event catalog's "Send example", to the endpoint chosen there."""
+    return _send_example(request, _endpoint(request, request.POST.get("endpoint", "")))
+
+
+def _send_example(request: HttpRequest, webhook: Webhook) -> HttpResponse:
+    form = SendExampleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the event types to send an example of.")
+    elif not _refused(request, webhook, "send_test"):
+        delivery = _first_outcome(webhook_send_example(webhook=webhook, event_type=form.cleaned_data["event_type"]))
+        return redirect(reverse("integrations:endpoint", args=[webhook.pk]) + f"?test={delivery.pk}#test")
+    return redirect(reverse("integrations:endpoint", args=[webhook.pk]) + "#test")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def endpoint_recover(request: HttpRequest, webhook_id: int) -> HttpResponse:
+    """GET: how many deliveries a recovery since a time would resend (a dry run); POST: resend them."""
+    webhook = _endpoint(request, webhook_id)
+    form = RecoverForm(request.POST if request.method == "POST" else request.GET or None)
+    count = None
+    if form.is_bound and form.is_valid():
+        since = form.cleaned_data["since"]
+        if request.method == "POST" and not _refused(request, webhook, "recover"):
+            resent = webhook_recover(webhook=webhook, since=since)
+            messages.success(
+                request,
+                f"Resending {resent} notification{pluralize(resent)} that failed since {since:%d %b %Y, %H:%M} UTC, "
+                "each with its own webhook-id, so your endpoint can deduplicate.",
+            )
+            return redirect("integrations:endpoint", webhook_id=webhook.pk)
+        count = deliveries_to_recover(webhook=webhook, since=since).count()
+    return _render(
+        request,
+        "integrations/endpoint_recover.html",
+        {"webhook": webhook, "form": form, "count": count, "active_tab": "webhook"},
+        status=400 if form.errors else 200,
+    )
 
 
 DELIVERIES_PER_PAGE = 50
@@ -146,22 +359,25 @@ DELIVERIES_PER_PAGE = 50
 @login_required
 @require_http_methods(["GET"])
 def delivery_log(request: HttpRequest) -> HttpResponse:
-    webhook = _account_webhook(request)
+    account = _admin_account(request)
     status = request.GET.get("status", "")
     if status not in {"", *Delivery.Status.values}:
         status = ""
-    page = Paginator(deliveries_for_webhook(webhook=webhook, status=status), DELIVERIES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    endpoint = webhook_of_account(account=account, webhook_id=request.GET.get("endpoint", ""))
+    deliveries = deliveries_for_account(account=account, webhook=endpoint, status=status)
+    page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
     return _render(
         request,
         "integrations/delivery_log.html",
         {
-            "webhook": webhook,
+            "endpoint": endpoint,
+            "endpoints": webhooks_for_account(account=account),
             "page": page,
             "status": status,
             "statuses": Delivery.Status.choices,
+            "any_pending": any(delivery.status == Delivery.Status.PENDING for delivery in page.object_list),
             "active_tab": "deliveries",
+            "account": account,
         },
     )
 
@@ -172,10 +388,14 @@ def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
     delivery = delivery_for_account(account=_admin_account(request), delivery_id=delivery_id)
     if delivery is None:
         raise Http404("No such delivery.")
+    try:
+        body = json.dumps(json.loads(delivery.event.body), indent=2, ensure_ascii=False)
+    except ValueError:
+        body = delivery.event.body
     return _render(
         request,
         "integrations/delivery_detail.html",
-        {"delivery": delivery, "attempts": delivery.attempts.all(), "active_tab": "deliveries"},
+        {"delivery": delivery, "body": body, "attempts": delivery.attempts.all(), "active_tab": "deliveries"},
     )
 
 
@@ -185,29 +405,41 @@ def delivery_resend_view(request: HttpRequest, delivery_id: int) -> HttpResponse
     delivery = delivery_for_account(account=_admin_account(request), delivery_id=delivery_id)
     if delivery is None:
         raise Http404("No such delivery.")
-    if delivery.webhook is None or not delivery.webhook.is_active:
-        messages.error(request, "Re-enable the webhook before resending.")
-    elif refusal := action_refusal(request, action="resend"):
-        messages.error(request, refusal)
-    else:
+    if delivery.webhook is None:
+        messages.error(request, "Its endpoint was deleted: there is nowhere to resend it.")
+    elif not _refused(request, delivery.webhook, "resend"):
         delivery_resend(delivery=delivery)
         messages.success(request, "Resending the notification (same webhook-id, so your endpoint can deduplicate).")
     return redirect("integrations:delivery", delivery_id=delivery.pk)
 
 
 @login_required
-@require_POST
-def webhook_send_test_view(request: HttpRequest) -> HttpResponse:
-    webhook = _account_webhook(request)
-    if not webhook.is_active:
-        messages.error(request, "Re-enable the webhook before sending a test.")
-    elif refusal := action_refusal(request, action="send_test"):
-        messages.error(request, refusal)
-    else:
-        webhook_send_test(webhook=webhook)
-        messages.success(request, "Test notification sent. Its delivery appears in the log below.")
-        return redirect("integrations:deliveries")
-    return redirect("integrations:webhook")
+@require_http_methods(["GET"])
+def event_catalog(request: HttpRequest) -> HttpResponse:
+    """Every event type: what it means, its JSON Schema and the example "Send example" sends."""
+    account = _admin_account(request)
+    catalog = [
+        {
+            "type": event_type,
+            "description": events.BODY_SCHEMAS[event_type]["description"],
+            "schema": json.dumps(events.BODY_SCHEMAS[event_type], indent=2),
+            "example": json.dumps(
+                json.loads(events.example(account_id=account.pk, event_type=event_type).body), indent=2
+            ),
+        }
+        for event_type in events.EVENT_TYPES
+    ]
+    return _render(
+        request,
+        "integrations/event_catalog.html",
+        {
+            "catalog": catalog,
+            "endpoints": webhooks_for_account(account=account).filter(is_active=True),
+            "example_flow_id": events.EXAMPLE_FLOW_ID,
+            "active_tab": "events",
+            "account": account,
+        },
+    )
 
 
 @login_required
@@ -235,6 +467,7 @@ def api_keys_tab(request: HttpRequest) -> HttpResponse:
             "api_keys": api_keys_for_account(account_id=account.pk),
             "api_docs_url": api_docs_url(),
             "active_tab": "api_keys",
+            "account": account,
         },
         status=400 if form.errors else 200,
     )

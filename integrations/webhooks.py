@@ -1,4 +1,4 @@
-"""Services and selectors for an account's webhook, as the Integrations page manages it."""
+"""Services and selectors for an account's webhook endpoints, as the Integrations page and the API manage them."""
 
 from __future__ import annotations
 
@@ -7,36 +7,84 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from .conf import conf
+from .health import webhook_enable
 from .models import Delivery, Webhook, new_signing_secret
+from .queue import webhooks_wake_on_commit
 
 
-def webhook_for_account(*, account: Any) -> Webhook | None:
-    """The account's webhook: the Integrations page manages one URL per account."""
-    return Webhook.objects.filter(account=account).order_by("id").first()
+class EndpointsFull(Exception):
+    """The account has as many endpoints as it may (ENDPOINTS_MAX); the message says so."""
 
 
-def webhook_save_url(*, account: Any, url: str) -> Webhook:
-    """Point the account's webhook at `url` (creating it, with a new secret, if needed).
+def webhooks_for_account(*, account: Any) -> QuerySet[Webhook]:
+    return Webhook.objects.filter(account=account).order_by("id")
 
-    Raises ValidationError, changing nothing, when the URL is not acceptable.
+
+def webhook_of_account(*, account: Any, webhook_id: object) -> Webhook | None:
+    """The account's endpoint with this id; None for another account's, or none (a 404, never a 403)."""
+    try:
+        webhook_id = int(str(webhook_id))
+    except ValueError:
+        return None
+    return Webhook.objects.filter(account=account, pk=webhook_id).first()
+
+
+# The fields an admin sets, on the page or through the API; everything else is the sender's.
+EDITABLE_FIELDS = ("url", "description", "event_types", "is_active", "max_rate", "custom_headers")
+
+
+def webhook_create(*, account: Any, url: str, **fields: Any) -> Webhook:
+    """A new endpoint with its own secret; EndpointsFull past ENDPOINTS_MAX, ValidationError on bad input.
+
+    Either way nothing is saved.
     """
     with transaction.atomic():
-        return webhook_set_url(webhook=webhook_for_account(account=account) or Webhook(account=account), url=url)
+        # Hold the account's row so that two requests at once cannot both take the last place.
+        type(account)._default_manager.select_for_update().filter(pk=account.pk).exists()
+        if Webhook.objects.filter(account=account).count() >= conf.ENDPOINTS_MAX:
+            raise EndpointsFull(
+                f"An account can have at most {conf.ENDPOINTS_MAX} endpoints. Delete one you no longer use, "
+                "or subscribe an existing endpoint to more event types."
+            )
+        return webhook_update(webhook=Webhook(account=account), url=url, **fields)
+
+
+def webhook_update(*, webhook: Webhook, **changes: Any) -> Webhook:
+    """Save the endpoint (new or not) with `changes`: the page's and the API's one way of doing it.
+
+    Raises ValidationError, changing nothing, when a value is not acceptable (the SSRF guard included).
+    Pausing keeps what is on its way waiting; resuming sends it, and re-enables one disabled for failing.
+    """
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable: {sorted(unknown)}")
+    resuming = changes.get("is_active") is True and webhook.pk is not None and not webhook.is_active
+    if resuming and webhook.disabled_at is not None:
+        webhook_enable(webhook=webhook, resend_failed=False)
+    for name, value in changes.items():
+        setattr(webhook, name, value)
+    if isinstance(webhook.url, str):
+        webhook.url = webhook.url.strip()
+    webhook.full_clean(exclude=["account"])
+    with transaction.atomic():
+        webhook.save()
+        if resuming:
+            webhooks_wake_on_commit(webhook_ids=[webhook.pk])
+    return webhook
 
 
 def webhook_set_url(*, webhook: Webhook, url: str) -> Webhook:
-    """Save the webhook (new or not) with `url`: the page's and the API's one way of doing it.
+    """Point the endpoint at `url` (ValidationError, nothing changed, when it is not acceptable)."""
+    return webhook_update(webhook=webhook, url=url)
 
-    Raises ValidationError, changing nothing, when the URL is not acceptable (the SSRF guard included).
-    """
-    webhook.url = url
-    webhook.full_clean()
-    webhook.save()
-    return webhook
+
+def webhook_pending_count(*, webhook: Webhook) -> int:
+    return Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING).count()
 
 
 def webhook_before_delete(*, webhook: Webhook) -> int:
@@ -61,16 +109,20 @@ def webhook_retired_secrets(*, webhook: Webhook, now: datetime | None = None) ->
 
 
 @sensitive_variables("retired")
-def webhook_rotate_secret(*, webhook: Webhook) -> list[RetiredSecret]:
-    """A new signing secret; each rotated-out one keeps signing too, until its own overlap ends.
+def webhook_rotate_secret(*, webhook: Webhook, overlap_hours: float | None = None) -> list[RetiredSecret]:
+    """A new signing secret; the rotated-out one keeps signing too for `overlap_hours` (0: stops now).
 
-    At most RETIRED_SECRETS_MAX sign beside the current one: rotating past that drops the one
-    that expires first, at once. Returns the secrets dropped that way (usually none).
+    The default overlap is SECRET_OVERLAP_HOURS, the longest SECRET_OVERLAP_MAX_HOURS. At most
+    RETIRED_SECRETS_MAX sign beside the current one: rotating past that drops the one that
+    expires first, at once. Returns the secrets dropped that way (usually none).
     """
+    hours = conf.SECRET_OVERLAP_HOURS if overlap_hours is None else overlap_hours
+    if not 0 <= hours <= conf.SECRET_OVERLAP_MAX_HOURS:
+        raise ValueError(f"The overlap is 0 to {conf.SECRET_OVERLAP_MAX_HOURS:g} hours.")
     now = timezone.now()
     retired = [
         *webhook_retired_secrets(webhook=webhook, now=now),
-        RetiredSecret(secret=webhook.secret, expires_at=now + timedelta(hours=conf.SECRET_OVERLAP_HOURS)),
+        *([RetiredSecret(secret=webhook.secret, expires_at=now + timedelta(hours=hours))] if hours else []),
     ]
     dropped = retired[: max(0, len(retired) - conf.RETIRED_SECRETS_MAX)]
     webhook.retired_secrets = [

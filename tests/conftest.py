@@ -52,6 +52,8 @@ def integrations_settings(settings: Any, redis_url: str) -> Iterator[None]:
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
     settings.INTEGRATIONS_ALLOW_PRIVATE_URLS = True
     settings.INTEGRATIONS_RETRY_JITTER = 0
+    # No worker runs beside most tests: "Send test" answers at once instead of waiting for an attempt.
+    settings.INTEGRATIONS_TEST_WAIT_SECONDS = 0
     # Hashing passwords properly is slow by design; the suite does not need it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     forget_queue()

@@ -78,3 +78,18 @@ class DialogFormObjects:
 
     def member(self, account: Any) -> AbstractBaseUser:
         return self._user(account, Membership.Role.MEMBER, "member@example.com")
+
+
+def endpoint_form(url: str, **fields: Any) -> dict[str, Any]:
+    """The Integrations page's endpoint form as a browser posts it: every event ticked, enabled, by default."""
+    from integrations import events
+
+    return {
+        "url": url,
+        "description": "",
+        "event_types": list(events.EVENT_TYPES),
+        "is_active": "on",
+        "max_rate": "",
+        "custom_headers": "",
+        **fields,
+    }

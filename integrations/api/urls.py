@@ -13,5 +13,7 @@ urlpatterns = [
         "webhooks/<object_id:webhook_id>/rotate-secret/", webhooks.WebhookRotateSecret.as_view(), name="webhook_rotate"
     ),
     path("webhooks/<object_id:webhook_id>/test/", webhooks.WebhookSendTest.as_view(), name="webhook_test"),
+    path("webhooks/<object_id:webhook_id>/example/", webhooks.WebhookSendExample.as_view(), name="webhook_example"),
+    path("webhooks/<object_id:webhook_id>/recover/", webhooks.WebhookRecover.as_view(), name="webhook_recover"),
     path("deliveries/<object_id:delivery_id>/resend/", webhooks.DeliveryResend.as_view(), name="delivery_resend"),
 ]

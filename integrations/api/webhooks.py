@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -14,23 +15,60 @@ from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .. import events
+from ..adapter import get_adapter
 from ..models import Delivery, Webhook
-from ..outbox import delivery_resend, webhook_send_test
+from ..outbox import (
+    deliveries_to_recover,
+    delivery_resend,
+    webhook_recover,
+    webhook_send_example,
+    webhook_send_test,
+)
 from ..ratelimits import action_refusal
-from ..webhooks import webhook_retired_secrets, webhook_rotate_secret, webhook_set_url
+from ..webhooks import (
+    EDITABLE_FIELDS,
+    EndpointsFull,
+    webhook_create,
+    webhook_retired_secrets,
+    webhook_rotate_secret,
+    webhook_update,
+)
 from .auth import request_api_key
 from .base import AccountAPIView
 from .errors import ERROR_RESPONSES
 from .ids import id_parameter
 
 
+class CustomHeaderSerializer(serializers.Serializer[dict[str, str]]):
+    name = serializers.CharField(max_length=64)
+    value = serializers.CharField(max_length=1000, write_only=True, trim_whitespace=False)
+
+
 class WebhookSerializer(serializers.ModelSerializer[Webhook]):
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(events.EVENT_TYPES)),
+        required=False,
+        help_text="The event types it receives; empty: every type, including ones added later.",
+    )
+    custom_headers = CustomHeaderSerializer(
+        many=True,
+        required=False,
+        help_text="Sent with every request; values are write-only (answers list the names).",
+    )
+    state = serializers.CharField(read_only=True, help_text="active, failing, waiting, paused or disabled.")
+
     class Meta:
         model = Webhook
         fields = [
             "id",
             "url",
+            "description",
+            "event_types",
             "is_active",
+            "max_rate",
+            "custom_headers",
+            "state",
             "created_at",
             "updated_at",
             "consecutive_failures",
@@ -39,7 +77,8 @@ class WebhookSerializer(serializers.ModelSerializer[Webhook]):
             "disabled_at",
             "disabled_reason",
         ]
-        read_only_fields = [name for name in fields if name != "url"]
+        read_only_fields = [name for name in fields if name not in EDITABLE_FIELDS]
+        extra_kwargs = {"url": {"required": True}}
 
 
 class WebhookWithSecretSerializer(WebhookSerializer):
@@ -52,26 +91,32 @@ class WebhookWithSecretSerializer(WebhookSerializer):
         read_only_fields = [*WebhookSerializer.Meta.read_only_fields, "secret"]
 
 
-URL_BODY = inline_serializer(
-    "WebhookURL",
-    fields={"url": serializers.URLField(help_text="An http(s) URL with a public address; checked like the page's.")},
-)
 ACCEPTED = inline_serializer("Accepted", fields={"detail": serializers.CharField(), "eventId": serializers.CharField()})
 WEBHOOK_ID = id_parameter("webhook_id")
 
 
-def _save_url(webhook: Webhook, data: Any) -> Webhook:
-    url = data.get("url") if isinstance(data, dict) else None
-    if not isinstance(url, str):
-        raise ValidationError({"url": ["Send the URL as a string."]})
+def _save(request: Request, webhook: Webhook | None, *, account_id: int) -> Webhook:
+    """Validate the body with the serializer, then save through the page's services and model rules."""
+    if not isinstance(request.data, dict):
+        raise ValidationError({"non_field_errors": ["Send a JSON object."]})
+    serializer = WebhookSerializer(data=request.data, partial=webhook is not None)
+    serializer.is_valid(raise_exception=True)
+    changes = {name: value for name, value in serializer.validated_data.items() if name in EDITABLE_FIELDS}
+    if "custom_headers" in changes:
+        changes["custom_headers"] = [dict(header) for header in changes["custom_headers"]]
     try:
-        return webhook_set_url(webhook=webhook, url=url)
+        if webhook is None:
+            account = get_adapter().get_account_model()._default_manager.get(pk=account_id)
+            return webhook_create(account=account, **changes)
+        return webhook_update(webhook=webhook, **changes)
+    except EndpointsFull as error:
+        raise ValidationError({"non_field_errors": [str(error)]}) from error
     except DjangoValidationError as error:
-        raise ValidationError({"url": error.message_dict.get("url", error.messages)}) from error
+        raise ValidationError(getattr(error, "message_dict", {"non_field_errors": error.messages})) from error
 
 
 def _refuse_if_limited(request: Request, action: str) -> None:
-    """The page's limit on tests and resends, counted per API key."""
+    """The page's limit on tests, examples, resends and recoveries, counted per API key."""
     who = f"api-key:{request_api_key(request).prefix}"
     refusal = action_refusal(request, action=action, key=lambda group, req: who)
     if refusal:
@@ -91,13 +136,16 @@ class WebhookList(AccountAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
-        summary="Create a webhook",
-        description="Checked like the page's URL field: http(s), a public address, no credentials in it.",
-        request=URL_BODY,
+        summary="Create a webhook endpoint",
+        description=(
+            "Checked like the page's form: an http(s) URL with a public address and no credentials in it; "
+            "at most INTEGRATIONS_ENDPOINTS_MAX endpoints per account."
+        ),
+        request=WebhookSerializer,
         responses={201: WebhookWithSecretSerializer, **ERROR_RESPONSES},
     )
     def post(self, request: Request) -> Response:
-        webhook = _save_url(Webhook(account_id=self.account_id), request.data)
+        webhook = _save(request, None, account_id=self.account_id)
         return Response(WebhookWithSecretSerializer(webhook).data, status=status.HTTP_201_CREATED)
 
 
@@ -116,13 +164,14 @@ class WebhookDetail(WebhookAPIView):
         return Response(self.get_serializer(self.webhook(webhook_id)).data)
 
     @extend_schema(
-        summary="Change a webhook's URL",
+        summary="Change a webhook endpoint",
+        description="Only the fields sent change. `is_active: false` pauses it; `true` resumes or re-enables it.",
         parameters=[WEBHOOK_ID],
-        request=URL_BODY,
+        request=WebhookSerializer,
         responses={200: WebhookSerializer, **ERROR_RESPONSES},
     )
     def patch(self, request: Request, webhook_id: int) -> Response:
-        return Response(self.get_serializer(_save_url(self.webhook(webhook_id), request.data)).data)
+        return Response(self.get_serializer(_save(request, self.webhook(webhook_id), account_id=self.account_id)).data)
 
     @extend_schema(
         summary="Delete a webhook",
@@ -167,8 +216,79 @@ class WebhookSendTest(WebhookAPIView):
         if not webhook.is_active:
             raise ValidationError({"webhook": ["Re-enable the webhook before sending a test."]})
         _refuse_if_limited(request, "send_test")
-        event = webhook_send_test(webhook=webhook)
-        return Response({"detail": "Test notification queued.", "eventId": event.msg_id}, status=202)
+        delivery = webhook_send_test(webhook=webhook)
+        return Response({"detail": "Test notification queued.", "eventId": delivery.event.msg_id}, status=202)
+
+
+class ExampleRequest(serializers.Serializer[dict[str, Any]]):
+    eventType = serializers.ChoiceField(choices=list(events.EVENT_TYPES))  # noqa: N815 -- camelCase like the bodies
+
+
+class WebhookSendExample(WebhookAPIView):
+    @extend_schema(
+        summary="Send an example of an event",
+        description=(
+            "The event catalog's example of `eventType`, signed and logged like a real notification. "
+            "Its flowId is 0, which no real flow has."
+        ),
+        request=ExampleRequest,
+        parameters=[WEBHOOK_ID],
+        responses={202: ACCEPTED, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request, webhook_id: int) -> Response:
+        webhook = self.webhook(webhook_id)
+        body = ExampleRequest(data=request.data if isinstance(request.data, dict) else {})
+        body.is_valid(raise_exception=True)
+        if not webhook.is_active:
+            raise ValidationError({"webhook": ["Enable the webhook before sending an example."]})
+        _refuse_if_limited(request, "send_test")
+        delivery = webhook_send_example(webhook=webhook, event_type=body.validated_data["eventType"])
+        return Response({"detail": "Example queued.", "eventId": delivery.event.msg_id}, status=202)
+
+
+class RecoverRequest(serializers.Serializer[dict[str, Any]]):
+    since = serializers.DateTimeField(help_text="Resend what failed for good since then (ISO 8601).")
+    dryRun = serializers.BooleanField(  # noqa: N815 -- the API's names are camelCase like the bodies'
+        default=False, help_text="Only count what would be resent."
+    )
+
+
+RECOVERED = inline_serializer(
+    "Recovery",
+    fields={
+        "since": serializers.DateTimeField(),
+        "dryRun": serializers.BooleanField(),
+        "count": serializers.IntegerField(help_text="Deliveries resent (or that would be, on a dry run)."),
+    },
+)
+
+
+class WebhookRecover(WebhookAPIView):
+    @extend_schema(
+        summary="Recover after an outage",
+        description=(
+            "Resends every delivery of this endpoint that failed for good since `since`, each with its own "
+            "`webhook-id`. With `dryRun` only counts them. Rate-limited like resends (a dry run is not)."
+        ),
+        request=RecoverRequest,
+        parameters=[WEBHOOK_ID],
+        responses={200: RECOVERED, 202: RECOVERED, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request, webhook_id: int) -> Response:
+        webhook = self.webhook(webhook_id)
+        body = RecoverRequest(data=request.data if isinstance(request.data, dict) else {})
+        body.is_valid(raise_exception=True)
+        since = body.validated_data["since"]
+        if since > timezone.now():
+            raise ValidationError({"since": ["Choose a time in the past."]})
+        if body.validated_data["dryRun"]:
+            count = deliveries_to_recover(webhook=webhook, since=since).count()
+            return Response({"since": since, "dryRun": True, "count": count})
+        if not webhook.is_active:
+            raise ValidationError({"webhook": ["Enable the webhook before recovering."]})
+        _refuse_if_limited(request, "recover")
+        count = webhook_recover(webhook=webhook, since=since)
+        return Response({"since": since, "dryRun": False, "count": count}, status=202)
 
 
 class DeliveryResend(AccountAPIView):

@@ -83,7 +83,11 @@ def pages(product: dict[str, Any]) -> list[tuple[str, bool]]:
         (reverse("chats:chat", args=[chat.pk]), True),
         (reverse("chats:chat_delete", args=[chat.pk]), True),
         (reverse("integrations:webhook"), True),
+        (reverse("integrations:endpoint", args=[delivery.webhook_id]), True),
+        (reverse("integrations:endpoint_rotate_secret", args=[delivery.webhook_id]), True),
+        (reverse("integrations:endpoint_recover", args=[delivery.webhook_id]), True),
         (reverse("integrations:deliveries"), True),
+        (reverse("integrations:events"), True),
         (reverse("integrations:delivery", args=[delivery.pk]), True),
     ]
 

@@ -28,10 +28,17 @@ PUBLIC = {"login", "logout", "chats:participant", "api-schema", "api-docs"}
 SIGNED_IN = {"home"}  # any signed-in user; shows only their own account
 ACCOUNT_ADMINS = {
     "integrations:index",
+    "integrations:account_switch",
     "integrations:webhook",
-    "integrations:webhook_enable",
-    "integrations:webhook_rotate_secret",
-    "integrations:webhook_send_test",
+    "integrations:endpoint",
+    "integrations:endpoint_delete",
+    "integrations:endpoint_enable",
+    "integrations:endpoint_rotate_secret",
+    "integrations:endpoint_send_test",
+    "integrations:endpoint_send_example",
+    "integrations:endpoint_recover",
+    "integrations:events",
+    "integrations:event_send_example",
     "integrations:deliveries",
     "integrations:delivery",
     "integrations:delivery_resend",
@@ -55,6 +62,8 @@ API_KEY_HOLDERS = {
     "api:webhook",
     "api:webhook_rotate",
     "api:webhook_test",
+    "api:webhook_example",
+    "api:webhook_recover",
     "api:delivery_resend",
 }
 # Lists of the key's own account (which has nothing in these tests).
@@ -232,7 +241,7 @@ def test_an_api_key_of_another_account_gets_404s_and_no_key_gets_401s(
 
 
 def pattern_has_ids(url: str, theirs: dict[str, Any]) -> bool:
-    return any(f"/{theirs[key].pk}/" in url for key in ("delivery", "flow", "chat", "response"))
+    return any(f"/{theirs[key].pk}/" in url for key in ("delivery", "flow", "chat", "response", "webhook"))
 
 
 @pytest.mark.parametrize("role", ["member", "no account"])

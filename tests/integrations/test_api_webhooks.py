@@ -48,7 +48,7 @@ def test_create_read_change_and_delete_a_webhook(client: Client, key: str, accou
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("ftp://example.com/", "http:// or https://"),
+        ("ftp://example.com/", "Only http:// and https://"),
         ("http://169.254.169.254/latest/meta-data/", "address"),
         ("https://user:pw@example.com/", "user name or password"),
         ("https://exa mple.com/", "whitespace"),

@@ -179,18 +179,20 @@ def test_feedback_created_and_changed_sends_feedback_updated(
     assert bodies(receiver) == [expected, expected]
 
 
-def test_inactive_and_other_accounts_webhooks_receive_nothing(
+def test_paused_and_other_accounts_webhooks_receive_nothing(
     chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
     other = Account.objects.create(name="Other Co")
     Webhook.objects.create(account=other, url=receiver.url_for("/other"))
-    Webhook.objects.create(account=chat.flow.account, url=receiver.url_for("/inactive"), is_active=False)
+    paused = Webhook.objects.create(account=chat.flow.account, url=receiver.url_for("/paused"), is_active=False)
     complete(chat)
     run_worker()
     assert len(bodies(receiver)) == 1
     assert bodies(receiver, "/other") == []
-    assert bodies(receiver, "/inactive") == []
-    assert Delivery.objects.count() == 1
+    assert bodies(receiver, "/paused") == []
+    # The paused one holds its delivery until it is resumed; the other account has none.
+    assert Delivery.objects.get(webhook=paused).status == Delivery.Status.PENDING
+    assert Delivery.objects.count() == 2
 
 
 def test_every_active_webhook_of_the_account_gets_its_own_delivery(

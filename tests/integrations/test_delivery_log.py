@@ -70,22 +70,48 @@ def test_resend_sends_again_with_the_same_webhook_id(
     assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 2
 
 
-def test_send_test_delivers_a_signed_test_notification(
+def send_test_url(webhook: Webhook) -> str:
+    return reverse("integrations:endpoint_send_test", args=[webhook.pk])
+
+
+def test_send_test_delivers_a_signed_test_notification_and_shows_how_it_went(
     admin_client: Client, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
-    response = admin_client.post(reverse("integrations:webhook_send_test"), follow=True)
-    assert "Test notification sent" in response.content.decode()
+    response = admin_client.post(send_test_url(webhook))
+    delivery = Delivery.objects.get()
+    assert response["Location"].endswith(f"?test={delivery.pk}#test")
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Sending</span>" in page and 'hx-trigger="every 2s"' in page  # no worker yet: it polls
     run_worker()
     [(request, _)] = receiver.log
     body = standardwebhooks.Webhook(webhook.secret).verify(request.get_data(), dict(request.headers))
     assert body["type"] == "test"
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Delivered</span> Your endpoint answered HTTP 200" in page
+    assert 'hx-trigger="every 2s"' not in page
+
+
+def test_a_failed_test_says_why_at_once_and_when_it_retries(
+    admin_client: Client, account: Account, run_worker: Callable[[], None]
+) -> None:
+    from integrations.testing import free_port
+
+    dead = Webhook.objects.create(account=account, url=f"http://127.0.0.1:{free_port()}/nobody")
+    location = admin_client.post(send_test_url(dead))["Location"]
+    run_worker()
+    page = admin_client.get(location).content.decode()
+    assert "Failed</span> Connection failed" in page
+    assert "Retrying at" in page
+    log = admin_client.get(reverse("integrations:deliveries")).content.decode()
+    assert "Retrying</span> <small>Connection failed" in log  # the log says it too, with the error
+    assert 'hx-trigger="every 3s"' in log  # and refreshes the pending rows by itself
 
 
 def test_send_test_and_resend_allow_five_a_minute_per_user(admin_client: Client, flow: Flow, webhook: Webhook) -> None:
-    send_test = reverse("integrations:webhook_send_test")
+    send_test = send_test_url(webhook)
     answers = [admin_client.post(send_test, follow=True).content.decode() for _ in range(6)]
-    assert all("Test notification sent" in page for page in answers[:5])
-    assert "Too many tests: 5 per minute are allowed." in answers[5]
+    assert all('id="test-result"' in page for page in answers[:5])
+    assert "Too many tests and examples: 5 per minute are allowed." in answers[5]
     assert Delivery.objects.count() == 5
 
     Chat.objects.create(flow=flow, identifier="r", status=Chat.Status.COMPLETED)
@@ -107,10 +133,10 @@ def test_without_redis_the_rate_limited_actions_are_refused_clearly(
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
         }
     }
-    response = admin_client.post(reverse("integrations:webhook_send_test"), follow=True)
+    response = admin_client.post(send_test_url(webhook), follow=True)
     page = response.content.decode()
     # The real reason, not "Too many tests": the user has sent none.
-    assert "Nothing was sent: our rate limiter is unavailable right now, so tests are paused." in page
+    assert "Nothing was sent: our rate limiter is unavailable right now, so tests and examples are paused." in page
     assert "Too many" not in page
     assert not Delivery.objects.exists()
 
@@ -118,11 +144,13 @@ def test_without_redis_the_rate_limited_actions_are_refused_clearly(
 def test_resend_needs_an_active_webhook(admin_client: Client, flow: Flow, webhook: Webhook) -> None:
     Chat.objects.create(flow=flow, identifier="r", status=Chat.Status.COMPLETED)
     delivery = Delivery.objects.get()
+    Delivery.objects.update(status=Delivery.Status.FAILED)
     Webhook.objects.filter(pk=webhook.pk).update(is_active=False)
     response = admin_client.post(reverse("integrations:delivery_resend", args=[delivery.pk]), follow=True)
-    assert "Re-enable the webhook before resending." in response.content.decode()
-    response = admin_client.post(reverse("integrations:webhook_send_test"), follow=True)
-    assert "Re-enable the webhook before sending a test." in response.content.decode()
+    assert "Enable the endpoint first: it is paused or disabled." in response.content.decode()
+    response = admin_client.post(send_test_url(webhook), follow=True)
+    assert "Enable the endpoint first: it is paused or disabled." in response.content.decode()
+    assert Delivery.objects.count() == 1
 
 
 def test_five_failed_logins_lock_the_username_out(client: Client, admin_user: Any) -> None:

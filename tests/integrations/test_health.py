@@ -187,7 +187,11 @@ def test_events_while_disabled_are_kept_failed_and_resent_on_re_enabling(
     ]
 
 
-def test_a_webhook_switched_off_by_hand_records_nothing(flow: Flow, failing: Webhook) -> None:
+def test_a_webhook_paused_by_hand_holds_its_deliveries_unsent(
+    flow: Flow, failing: Webhook, run_worker: Callable[[], None]
+) -> None:
     Webhook.objects.filter(pk=failing.pk).update(is_active=False)
     events(flow, 1)
-    assert not Delivery.objects.exists()
+    run_worker()
+    held = Delivery.objects.get()
+    assert (held.status, held.attempt_count) == (Delivery.Status.PENDING, 0)  # sent once it is resumed

@@ -95,19 +95,51 @@ def test_at_most_a_few_rotated_out_secrets_sign_at_once(webhook: Webhook, settin
     assert webhook_signing_secrets(webhook=webhook) == [secrets[3], secrets[1], secrets[2]]
 
 
-def test_rotating_from_the_page(client: Client, admin_user: Any, account: Account) -> None:
+def rotate_url(webhook: Webhook) -> str:
+    return reverse("integrations:endpoint_rotate_secret", args=[webhook.pk])
+
+
+def test_rotating_from_the_page_asks_first_and_lets_the_admin_choose_the_overlap(
+    client: Client, admin_user: Any, account: Account
+) -> None:
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")
     old = webhook.secret
     client.force_login(admin_user)
-    response = client.post(reverse("integrations:webhook_rotate_secret"), follow=True)
+    confirmation = client.get(rotate_url(webhook)).content.decode()
+    assert "keep signing beside it" in confirmation and "Stop signing with it now" in confirmation
+    webhook.refresh_from_db()
+    assert webhook.secret == old  # asking changes nothing
+    response = client.post(rotate_url(webhook), {"overlap_hours": "1"}, follow=True)
     webhook.refresh_from_db()
     page = response.content.decode()
     assert webhook.secret != old and [entry.secret for entry in webhook_retired_secrets(webhook=webhook)] == [old]
+    expires = webhook_retired_secrets(webhook=webhook)[0].expires_at
+    assert timedelta(minutes=59) < expires - timezone.now() <= timedelta(hours=1)
     assert "New signing secret created" in page
     assert webhook.secret in page
     assert old not in page  # the previous secret is not shown again
     assert 'id="previous-secret"' in page
-    assert client.get(reverse("integrations:webhook_rotate_secret")).status_code == 405
+
+
+def test_rotating_with_no_overlap_stops_the_old_secret_now(client: Client, admin_user: Any, account: Account) -> None:
+    webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")
+    client.force_login(admin_user)
+    response = client.post(rotate_url(webhook), {"overlap_hours": "0"}, follow=True)
+    assert "The previous secret stopped signing now." in response.content.decode()
+    webhook.refresh_from_db()
+    assert webhook_signing_secrets(webhook=webhook) == [webhook.secret]
+
+
+@pytest.mark.parametrize("overlap", ["", "169", "-1", "2", "nan", "inf", "24\x00"])
+def test_an_overlap_not_offered_is_refused_and_changes_nothing(
+    client: Client, admin_user: Any, account: Account, overlap: str
+) -> None:
+    webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")
+    old = webhook.secret
+    client.force_login(admin_user)
+    assert client.post(rotate_url(webhook), {"overlap_hours": overlap}).status_code == 400
+    webhook.refresh_from_db()
+    assert webhook.secret == old
 
 
 @pytest.fixture
@@ -216,14 +248,14 @@ def test_every_page_that_shows_a_secret_forbids_caching(client: Client, admin_us
             showing.append(name)
             # Browsers and proxies must keep no copy: a shared computer's back button, a cache on the way.
             assert "no-store" in response.get("Cache-Control", ""), name
-    assert "integrations:webhook" in showing  # the walk did reach the page with the secret
+    assert "integrations:endpoint" in showing  # the walk did reach the page with the secret
 
 
 def test_the_page_lists_when_each_previous_secret_stops(client: Client, admin_user: Any, account: Account) -> None:
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")
     client.force_login(admin_user)
-    client.post(reverse("integrations:webhook_rotate_secret"))
-    page = client.post(reverse("integrations:webhook_rotate_secret"), follow=True).content.decode()
+    client.post(rotate_url(webhook), {"overlap_hours": "24"})
+    page = client.post(rotate_url(webhook), {"overlap_hours": "24"}, follow=True).content.decode()
     webhook.refresh_from_db()
     assert "2 previous secrets also sign every request, each until its own time:" in page
     for entry in webhook_retired_secrets(webhook=webhook):

@@ -1,17 +1,27 @@
-"""The home page's avatar menu and the Integrations page's Webhook tab."""
+"""The avatar menu, the Webhook tab (several endpoints) and each endpoint's page: every action, as admins and others."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Account, Membership
-from integrations.models import Webhook
+from chats.models import Chat
+from integrations import events
+from integrations.health import webhook_disable
+from integrations.models import Delivery, Webhook
+from tests.helpers import endpoint_form
 
 WEBHOOK_TAB = reverse("integrations:webhook")
+
+
+def endpoint_url(webhook: Webhook, name: str = "endpoint") -> str:
+    return reverse(f"integrations:{name}", args=[webhook.pk])
 
 
 @pytest.fixture
@@ -39,6 +49,7 @@ def test_home_shows_the_account_avatar_with_the_integrations_link(admin_client: 
     assert ">AL<" in page  # Acme Learning
     assert f'href="{WEBHOOK_TAB}">Integrations<' in page
     assert "Onboarding quiz" in page
+    assert 'href="#main"' in page and 'id="main"' in page  # the skip link has somewhere to go
 
 
 def test_integrations_index_opens_the_webhook_tab(admin_client: Client) -> None:
@@ -47,60 +58,122 @@ def test_integrations_index_opens_the_webhook_tab(admin_client: Client) -> None:
     assert response["Location"] == WEBHOOK_TAB
 
 
-def test_webhook_tab_shows_the_left_panel_and_an_empty_url_field(admin_client: Client) -> None:
+def test_the_webhook_tab_lists_no_endpoint_yet_and_offers_the_add_form(admin_client: Client) -> None:
     response = admin_client.get(WEBHOOK_TAB)
     assert response.status_code == 200
     page = response.content.decode()
-    assert 'aria-current="page">Webhook</a>' in page
+    assert 'aria-current="page">Webhook' in page
+    assert "Account: <strong" in page and "Acme Learning" in page
     assert 'name="url"' in page
-    assert ">Save</button>" in page
-    assert "whsec_" not in page  # no webhook yet, no secret
+    assert ">Add endpoint</button>" in page
+    for event_type in events.EVENT_TYPES:
+        assert f'value="{event_type}"' in page
+    assert "whsec_" not in page  # no endpoint yet, no secret
 
 
-def test_saving_a_url_creates_the_webhook_and_shows_its_secret(admin_client: Client, account: Account) -> None:
-    response = admin_client.post(WEBHOOK_TAB, {"url": "http://127.0.0.1:9000/hooks"}, follow=True)
+def test_every_described_field_points_at_a_help_text_that_exists(admin_client: Client, webhook: Webhook) -> None:
+    import re
+
+    for url in (WEBHOOK_TAB, endpoint_url(webhook), endpoint_url(webhook, "endpoint_rotate_secret")):
+        page = admin_client.get(url).content.decode()
+        for described in re.findall(r'aria-describedby="([^"]+)"', page):
+            for target in described.split():
+                assert f'id="{target}"' in page, (url, target)
+
+
+def test_adding_an_endpoint_creates_it_with_a_secret_and_opens_its_page(admin_client: Client, account: Account) -> None:
+    response = admin_client.post(
+        WEBHOOK_TAB, endpoint_form("  http://127.0.0.1:9000/hooks  ", description="CRM"), follow=True
+    )
     assert response.status_code == 200
     webhook = Webhook.objects.get(account=account)
-    assert webhook.url == "http://127.0.0.1:9000/hooks"
+    assert webhook.url == "http://127.0.0.1:9000/hooks"  # the spaces around a pasted URL are trimmed
+    assert webhook.description == "CRM"
+    assert webhook.event_types == []  # every box ticked: every type, also those added later
     assert webhook.secret.startswith("whsec_")
     page = response.content.decode()
-    assert "Webhook URL saved" in page
-    assert 'value="http://127.0.0.1:9000/hooks"' in page
-    assert webhook.secret in page
+    assert "Endpoint added" in page
+    assert 'role="status"' in page
+    assert webhook.secret in page  # inside "Reveal secret"
+    assert 'data-copy="#webhook-secret"' in page
 
 
-def test_saving_again_changes_the_url_and_keeps_the_secret(admin_client: Client, account: Account) -> None:
+def test_an_account_has_several_endpoints_each_with_its_own_events(admin_client: Client, account: Account) -> None:
+    admin_client.post(WEBHOOK_TAB, endpoint_form("http://127.0.0.1:9000/crm", event_types=["completed"]))
+    admin_client.post(
+        WEBHOOK_TAB, endpoint_form("http://127.0.0.1:9000/ops", event_types=["deleted", "feedbackUpdated"])
+    )
+    crm, ops = Webhook.objects.filter(account=account).order_by("id")
+    assert crm.event_types == ["completed"]
+    assert ops.event_types == ["deleted", "feedbackUpdated"]
+    assert crm.secret != ops.secret
+    page = admin_client.get(WEBHOOK_TAB).content.decode()
+    assert "http://127.0.0.1:9000/crm" in page and "http://127.0.0.1:9000/ops" in page
+    assert "deleted, feedbackUpdated" in page
+
+
+def test_an_endpoint_needs_at_least_one_event(admin_client: Client) -> None:
+    response = admin_client.post(WEBHOOK_TAB, endpoint_form("http://127.0.0.1:9000/x", event_types=[]))
+    assert response.status_code == 400
+    assert "Choose at least one event" in response.content.decode()
+    assert not Webhook.objects.exists()
+
+
+def test_the_endpoint_limit_is_a_clear_message(admin_client: Client, account: Account, settings: Any) -> None:
+    settings.INTEGRATIONS_ENDPOINTS_MAX = 2
+    for path in ("a", "b"):
+        Webhook.objects.create(account=account, url=f"http://127.0.0.1:9000/{path}")
+    response = admin_client.post(WEBHOOK_TAB, endpoint_form("http://127.0.0.1:9000/c"))
+    assert response.status_code == 400
+    assert "at most 2 endpoints" in response.content.decode()
+    assert Webhook.objects.count() == 2
+    assert "the most it can have" in admin_client.get(WEBHOOK_TAB).content.decode()
+
+
+def test_saving_an_endpoint_changes_it_and_keeps_its_secret(admin_client: Client, account: Account) -> None:
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/old")
-    admin_client.post(WEBHOOK_TAB, {"url": "https://127.0.0.1/new"})
+    secret = webhook.secret
+    response = admin_client.post(
+        endpoint_url(webhook), endpoint_form("https://127.0.0.1/new", event_types=["deleted"], max_rate="5")
+    )
+    assert response.status_code == 302
     webhook.refresh_from_db()
-    assert webhook.url == "https://127.0.0.1/new"
-    assert Webhook.objects.filter(account=account).count() == 1
+    assert (webhook.url, webhook.event_types, webhook.max_rate, webhook.secret) == (
+        "https://127.0.0.1/new",
+        ["deleted"],
+        5,
+        secret,
+    )
 
 
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("ftp://127.0.0.1/hooks", "http:// or https://"),
-        ("127.0.0.1/hooks", "http:// or https://"),
-        ("javascript:alert(1)", "http:// or https://"),
+        ("ftp://127.0.0.1/hooks", "Only http:// and https:// URLs are allowed (ftp:// is not)"),
+        ("127.0.0.1/hooks", "Did you mean https://127.0.0.1/hooks?"),
+        ("htps://127.0.0.1/hooks", "Did you mean https://127.0.0.1/hooks?"),
+        ("https//127.0.0.1/hooks", "Did you mean https://127.0.0.1/hooks?"),
+        ("javascript:alert(1)", "Only http:// and https:// URLs are allowed"),
         ("http:///path-only", "with a host name"),
         ("https://", "with a host name"),
         ("http://127.0.0.1/" + "a" * 2000, "at most 2000 characters"),
         ("http://127.0.0.1/with space", "whitespace"),
-        (" http://127.0.0.1/", "whitespace"),
         ("http://127.0.0.1/\ttab", "whitespace"),
         ("http://user:pw@127.0.0.1/", "user name or password"),
         ("http://127.0.0.1:99999/", "valid URL"),
         ("", "This field is required"),
     ],
 )
-def test_bad_urls_get_a_field_error_and_change_nothing(
+def test_bad_urls_get_a_field_error_focus_and_change_nothing(
     admin_client: Client, account: Account, url: str, message: str
 ) -> None:
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/kept")
-    response = admin_client.post(WEBHOOK_TAB, {"url": url})
-    assert response.status_code == 400
-    assert message in response.content.decode()
+    for target in (WEBHOOK_TAB, endpoint_url(webhook)):
+        response = admin_client.post(target, endpoint_form(url))
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert message in page
+        assert 'aria-invalid="true"' in page and "autofocus" in page  # the focus is on the field in error
     webhook.refresh_from_db()
     assert webhook.url == "http://127.0.0.1:9000/kept"
     assert Webhook.objects.count() == 1
@@ -109,9 +182,59 @@ def test_bad_urls_get_a_field_error_and_change_nothing(
 def test_private_addresses_are_refused_unless_allowed(admin_client: Client, settings: Any) -> None:
     settings.INTEGRATIONS_ALLOW_PRIVATE_URLS = False
     for url in ("http://127.0.0.1/", "http://10.1.2.3/", "http://169.254.169.254/latest/", "http://[::1]/"):
-        response = admin_client.post(WEBHOOK_TAB, {"url": url})
+        response = admin_client.post(WEBHOOK_TAB, endpoint_form(url))
         assert response.status_code == 400
         assert "private or reserved network" in response.content.decode()
+    assert not Webhook.objects.exists()
+
+
+def test_custom_headers_are_saved_shown_masked_kept_and_removed(admin_client: Client, account: Account) -> None:
+    admin_client.post(
+        WEBHOOK_TAB, endpoint_form("http://127.0.0.1:9000/x", custom_headers="Authorization: Bearer s3cr3t-token")
+    )
+    webhook = Webhook.objects.get()
+    assert webhook.custom_headers == [{"name": "Authorization", "value": "Bearer s3cr3t-token"}]
+    page = admin_client.get(endpoint_url(webhook)).content.decode()
+    assert "Authorization: ••••••••" in page
+    assert "s3cr3t" not in page and "Bearer s3" not in page
+    admin_client.post(endpoint_url(webhook), endpoint_form("http://127.0.0.1:9000/y"))  # left empty: kept
+    webhook.refresh_from_db()
+    assert webhook.custom_headers == [{"name": "Authorization", "value": "Bearer s3cr3t-token"}]
+    admin_client.post(endpoint_url(webhook), endpoint_form("http://127.0.0.1:9000/y", clear_custom_headers="on"))
+    webhook.refresh_from_db()
+    assert webhook.custom_headers == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ("webhook-signature: v1,forged", "is set by us"),
+        ("Content-Type: text/plain", "is set by us"),
+        ("Host: evil.example", "is set by us"),
+        ("Transfer-Encoding: chunked", "is set by us"),
+        ("X-Token: a\u0000b", "NUL character"),  # refused before any view, like every NUL
+        ("X-Token: a\u0007b", "visible ASCII"),
+        ("X-Token: caf\u00e9", "visible ASCII"),
+        ("Bad Name: x", "A header name is"),
+        ("no colon here", "write “Name: value”"),
+        ("\n".join(f"X-H{n}: v" for n in range(6)), "At most 5 custom headers"),
+        ("X-A: 1\nx-a: 2", "can appear once"),
+        ("X-Empty:", "must be 1 to 1000 characters"),
+    ],
+)
+def test_custom_headers_that_cannot_be_sent_are_refused(
+    admin_client: Client, account: Account, headers: str, message: str
+) -> None:
+    response = admin_client.post(WEBHOOK_TAB, endpoint_form("http://127.0.0.1:9000/x", custom_headers=headers))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Webhook.objects.exists()
+
+
+@pytest.mark.parametrize("rate", ["0", "-1", "1001", "1.5", "٣"])
+def test_a_maximum_rate_out_of_bounds_is_refused(admin_client: Client, rate: str) -> None:
+    response = admin_client.post(WEBHOOK_TAB, endpoint_form("http://127.0.0.1:9000/x", max_rate=rate))
+    assert response.status_code == 400
     assert not Webhook.objects.exists()
 
 
@@ -120,7 +243,7 @@ def test_members_who_are_not_admins_get_a_404(client: Client, account: Account, 
     Membership.objects.create(account=account, user=member, role=Membership.Role.MEMBER)
     client.force_login(member)
     assert client.get(WEBHOOK_TAB).status_code == 404
-    assert client.post(WEBHOOK_TAB, {"url": "http://127.0.0.1/"}).status_code == 404
+    assert client.post(WEBHOOK_TAB, endpoint_form("http://127.0.0.1/")).status_code == 404
     assert not Webhook.objects.exists()
 
 
@@ -130,35 +253,31 @@ def test_users_without_an_account_get_a_404(client: Client, django_user_model: A
     assert client.get(reverse("home")).status_code == 200
 
 
-def test_an_admin_only_ever_sees_their_own_accounts_webhook(admin_client: Client, account: Account) -> None:
+def test_another_accounts_endpoint_is_a_404_and_stays_unchanged(admin_client: Client, account: Account) -> None:
     other = Account.objects.create(name="Other Co")
     theirs = Webhook.objects.create(account=other, url="http://127.0.0.1:9000/theirs")
     page = admin_client.get(WEBHOOK_TAB).content.decode()
     assert theirs.url not in page
-    assert theirs.secret not in page
-    admin_client.post(WEBHOOK_TAB, {"url": "http://127.0.0.1:9000/mine"})
+    assert admin_client.get(endpoint_url(theirs)).status_code == 404
+    assert admin_client.post(endpoint_url(theirs), endpoint_form("http://127.0.0.1:9000/mine")).status_code == 404
     theirs.refresh_from_db()
     assert theirs.url == "http://127.0.0.1:9000/theirs"
 
 
-def test_the_form_needs_a_csrf_token(admin_user: Any) -> None:
+def test_the_forms_need_a_csrf_token(admin_user: Any) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)
-    assert client.post(WEBHOOK_TAB, {"url": "http://127.0.0.1/"}).status_code == 403
+    assert client.post(WEBHOOK_TAB, endpoint_form("http://127.0.0.1/")).status_code == 403
     assert not Webhook.objects.exists()
 
 
-def test_other_methods_are_refused(admin_client: Client) -> None:
+def test_other_methods_are_refused(admin_client: Client, webhook: Webhook) -> None:
     assert admin_client.delete(WEBHOOK_TAB).status_code == 405
+    assert admin_client.get(endpoint_url(webhook, "endpoint_send_test")).status_code == 405
+    assert admin_client.get(endpoint_url(webhook, "endpoint_enable")).status_code == 405
 
 
 def disabled_webhook(account: Account) -> Webhook:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from integrations.health import webhook_disable
-
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/dead")
     webhook.failing_since = timezone.now() - timedelta(days=5)
     webhook.consecutive_failures = 80
@@ -167,67 +286,80 @@ def disabled_webhook(account: Account) -> Webhook:
     return webhook
 
 
-def test_a_disabled_webhook_shows_a_banner_offering_to_resend(
+def test_a_disabled_endpoint_shows_banners_and_offers_to_resend(
     admin_client: Client, account: Account, flow: Any
 ) -> None:
-    from chats.models import Chat
-    from integrations.models import Delivery
-
     webhook = disabled_webhook(account)
-    for identifier in ("x", "y"):  # completed while the webhook is disabled
+    for identifier in ("x", "y"):  # completed while the endpoint is disabled
         Chat.objects.create(flow=flow, identifier=identifier, status=Chat.Status.COMPLETED)
 
-    page = admin_client.get(WEBHOOK_TAB).content.decode()
-    assert 'role="alert"' in page
+    tab = admin_client.get(WEBHOOK_TAB).content.decode()
+    assert 'id="integrations-trouble"' in tab and "Disabled:" in tab  # on every Integrations page
+    assert "1 in trouble" in tab  # and a badge on the tab
+    page = admin_client.get(endpoint_url(webhook)).content.decode()
     assert "Every delivery attempt failed for 5 days." in page
     assert "Re-enable and resend the 2 notifications that failed since" in page
 
-    response = admin_client.post(reverse("integrations:webhook_enable"), {"resend": "1"}, follow=True)
+    response = admin_client.post(endpoint_url(webhook, "endpoint_enable"), {"resend": "1"}, follow=True)
     assert "Resending 2 notifications that failed meanwhile." in response.content.decode()
     webhook.refresh_from_db()
     assert webhook.is_active
     assert set(Delivery.objects.filter(webhook=webhook).values_list("status", flat=True)) == {"pending"}
-    assert 'role="alert"' not in response.content.decode()
+    assert 'id="integrations-trouble"' not in response.content.decode()
 
 
 def test_re_enabling_without_resending(admin_client: Client, account: Account) -> None:
     webhook = disabled_webhook(account)
-    page = admin_client.get(WEBHOOK_TAB).content.decode()
+    page = admin_client.get(endpoint_url(webhook)).content.decode()
     assert ">Re-enable</button>" in page  # nothing failed meanwhile: nothing to offer
-    response = admin_client.post(reverse("integrations:webhook_enable"), {"resend": "0"}, follow=True)
-    assert "Webhook re-enabled." in response.content.decode()
+    response = admin_client.post(endpoint_url(webhook, "endpoint_enable"), {"resend": "0"}, follow=True)
+    assert "Endpoint re-enabled." in response.content.decode()
     webhook.refresh_from_db()
     assert webhook.is_active
 
 
-def test_enabling_needs_an_admin_a_webhook_and_a_post(
-    client: Client, admin_client: Client, account: Account, django_user_model: Any
+@pytest.mark.django_db(transaction=True)  # the wake-ups run on commit
+def test_pausing_holds_notifications_and_resuming_sends_them(
+    admin_client: Client, webhook: Webhook, flow: Any, run_worker: Any, receiver: Any
 ) -> None:
-    enable = reverse("integrations:webhook_enable")
-    assert admin_client.get(enable).status_code == 405
-    assert admin_client.post(enable).status_code == 404  # no webhook yet
-    Webhook.objects.create(account=account, url="http://127.0.0.1:9000/x")
-    response = admin_client.post(enable, follow=True)
-    assert "already enabled" in response.content.decode()
-    member = django_user_model.objects.create_user(username="mo", password="pw-long-enough")
-    Membership.objects.create(account=account, user=member, role=Membership.Role.MEMBER)
-    client.force_login(member)
-    assert client.post(enable).status_code == 404
+    admin_client.post(endpoint_url(webhook), endpoint_form(webhook.url, is_active=""))
+    webhook.refresh_from_db()
+    assert webhook.is_paused
+    Chat.objects.create(flow=flow, identifier="while-paused", status=Chat.Status.COMPLETED)
+    run_worker()
+    assert len(receiver.log) == 0
+    assert Delivery.objects.get(webhook=webhook).status == "pending"
+    page = admin_client.get(endpoint_url(webhook)).content.decode()
+    assert ">Paused<" in page and ">Resume</button>" in page
+    response = admin_client.post(endpoint_url(webhook, "endpoint_enable"), follow=True)
+    assert "Endpoint resumed" in response.content.decode()
+    run_worker()
+    assert len(receiver.log) == 1
+    assert b"while-paused" in receiver.log[0][0].data
 
 
-def test_the_health_line_tells_failures_and_the_breaker(admin_client: Client, account: Account) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
+def test_the_health_badge_tells_failures_and_the_breaker(admin_client: Client, account: Account) -> None:
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/x")
-    assert "Active" in admin_client.get(WEBHOOK_TAB).content.decode()
+    assert 'status-succeeded">Active' in admin_client.get(WEBHOOK_TAB).content.decode()
     Webhook.objects.filter(pk=webhook.pk).update(consecutive_failures=2, failing_since=timezone.now())
-    assert "2 failed attempts in a row since" in admin_client.get(WEBHOOK_TAB).content.decode()
+    assert "Failing: 2 in a row" in admin_client.get(WEBHOOK_TAB).content.decode()
+    assert "2 failed attempts in a row</strong> since" in admin_client.get(endpoint_url(webhook)).content.decode()
     Webhook.objects.filter(pk=webhook.pk).update(
         consecutive_failures=5, breaker_open_until=timezone.now() + timedelta(minutes=1)
     )
-    assert "deliveries wait until" in admin_client.get(WEBHOOK_TAB).content.decode()
+    assert "Waiting after failures" in admin_client.get(WEBHOOK_TAB).content.decode()
+    assert "deliveries wait until" in admin_client.get(endpoint_url(webhook)).content.decode()
+
+
+def test_deleting_says_what_happens_to_pending_deliveries(admin_client: Client, webhook: Webhook, flow: Any) -> None:
+    Chat.objects.create(flow=flow, identifier="on-its-way", status=Chat.Status.COMPLETED)
+    page = admin_client.get(endpoint_url(webhook, "endpoint_delete")).content.decode()
+    assert "1 notification still on its way to it will be cancelled." in page
+    assert Webhook.objects.filter(pk=webhook.pk).exists()  # a GET only asks
+    response = admin_client.post(endpoint_url(webhook, "endpoint_delete"), follow=True)
+    assert "deleted" in response.content.decode()
+    assert not Webhook.objects.filter(pk=webhook.pk).exists()
+    assert Delivery.objects.get().status == "cancelled"  # kept in the log
 
 
 def test_the_pages_extend_the_apps_own_base_template_unless_told_otherwise(
@@ -237,13 +369,40 @@ def test_the_pages_extend_the_apps_own_base_template_unless_told_otherwise(
     settings.INTEGRATIONS_PRODUCT_NAME = "Acme Forms"
     settings.INTEGRATIONS_SECRET_OVERLAP_HOURS = 48
     settings.INTEGRATIONS_ACTION_RATE = "10/h"
-    for url in (WEBHOOK_TAB, reverse("integrations:deliveries")):
+    for url in (WEBHOOK_TAB, reverse("integrations:deliveries"), reverse("integrations:events")):
         page = admin_client.get(url).content.decode()
         assert '<main class="integrations-page">' in page
         assert 'class="avatar"' not in page  # not DialogForm's layout
         assert "/static/integrations/integrations.css" in page
+    # Every figure the pages show comes from settings.
+    assert "Acme Forms sends notifications" in admin_client.get(WEBHOOK_TAB).content.decode()
+    assert "At most 10 per hour" in admin_client.get(endpoint_url(webhook)).content.decode()
+    assert 'value="48" selected' in admin_client.get(endpoint_url(webhook, "endpoint_rotate_secret")).content.decode()
+
+
+def test_an_admin_of_several_accounts_switches_between_them(
+    admin_client: Client, admin_user: Any, account: Account
+) -> None:
+    other = Account.objects.create(name="Beta Labs")
+    Membership.objects.create(account=other, user=admin_user, role=Membership.Role.ADMIN)
+    mine = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/acme")
+    Webhook.objects.create(account=other, url="http://127.0.0.1:9000/beta")
+    home = admin_client.get(reverse("home")).content.decode()
+    assert "Switch account" in home and ">Beta Labs</button>" in home  # in the avatar menu
     page = admin_client.get(WEBHOOK_TAB).content.decode()
-    # Every figure the page shows comes from settings.
-    assert "Acme Forms will send notifications" in page
-    assert "keeps working for 48 hours" in page
-    assert "At most 10 per hour" in page
+    assert "/acme" in page and "/beta" not in page
+    response = admin_client.post(
+        reverse("integrations:account_switch"), {"account": other.pk, "next": endpoint_url(mine)}, follow=True
+    )
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == WEBHOOK_TAB  # the old account's endpoint page is not the new one's
+    assert "Now showing Beta Labs" in page and "/beta" in page and "/acme" not in page
+    assert admin_client.get(endpoint_url(mine)).status_code == 404
+    assert "Beta Labs" in admin_client.get(reverse("home")).content.decode()
+    # Not to an account they do not administer, nor off the site.
+    stranger = Account.objects.create(name="Gamma")
+    assert admin_client.post(reverse("integrations:account_switch"), {"account": stranger.pk}).status_code == 404
+    response = admin_client.post(
+        reverse("integrations:account_switch"), {"account": account.pk, "next": "https://evil.example/"}
+    )
+    assert response["Location"] == WEBHOOK_TAB

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import Account, Membership
 from chats.models import Chat, Flow, Prompt
 from integrations.apikeys import api_key_create, api_key_revoke, api_keys_for_account
-from integrations.webhooks import webhook_for_account, webhook_save_url
+from integrations.webhooks import webhook_create, webhooks_for_account
 
 DEMO_KEY_NAME = "Demo key (make run)"
 
@@ -62,8 +62,8 @@ class Command(BaseCommand):
             share_links.append(f"{flow_name}: {link}")
         Chat.objects.get_or_create(flow=flow, identifier="demo-participant")
 
-        if webhook_for_account(account=account) is None:
-            webhook_save_url(account=account, url=options["webhook_url"])
+        if not webhooks_for_account(account=account).exists():
+            webhook_create(account=account, url=options["webhook_url"], description="webhooks_listen on this machine")
         # A fresh demo key each run (the last run's is revoked): keys are shown once, only here.
         for old in api_keys_for_account(account_id=account.pk).filter(name=DEMO_KEY_NAME):
             api_key_revoke(account_id=account.pk, prefix=old.prefix)

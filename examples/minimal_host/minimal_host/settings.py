@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_rq",
+    "django_htmx",
     "django_ratelimit",
     "rest_framework",
     "rest_framework_api_key",
