@@ -126,3 +126,87 @@ def test_another_accounts_webhooks_and_deliveries_are_404(client: Client, key: s
     theirs.refresh_from_db()
     assert theirs.url == receiver.url_for("/theirs")
     assert not Event.objects.filter(type="test").exists()
+
+
+def test_endpoints_as_code_with_subscriptions_headers_and_a_rate(client: Client, key: str, receiver: Any) -> None:
+    body = {
+        "url": receiver.url_for("/hook"),
+        "description": "CRM",
+        "event_types": ["completed"],
+        "max_rate": 20,
+        "custom_headers": [{"name": "X-Token", "value": "t0ken"}],
+    }
+    created = call(client, "post", "/api/v1/webhooks/", key, body)
+    assert created.status_code == 201, created.json()
+    answer = created.json()
+    assert (answer["event_types"], answer["max_rate"], answer["state"]) == (["completed"], 20, "active")
+    assert answer["custom_headers"] == [{"name": "X-Token"}]  # the value is write-only
+    webhook = Webhook.objects.get(pk=answer["id"])
+    assert webhook.custom_headers == [{"name": "X-Token", "value": "t0ken"}]
+    paused = call(client, "patch", f"/api/v1/webhooks/{webhook.pk}/", key, {"is_active": False}).json()
+    assert paused["state"] == "paused" and paused["event_types"] == ["completed"]  # the rest unchanged
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"event_types": ["bogus"]}, "event_types"),
+        ({"event_types": "completed"}, "event_types"),
+        ({"max_rate": 0}, "max_rate"),
+        ({"max_rate": 1001}, "max_rate"),
+        ({"custom_headers": [{"name": "Host", "value": "x"}]}, "custom_headers"),
+        ({"custom_headers": [{"name": "X-A", "value": "a\nb"}]}, "custom_headers"),
+        ({"custom_headers": [{"name": f"X-{n}", "value": "v"} for n in range(6)]}, "custom_headers"),
+        ({"description": "two\nlines"}, "description"),
+        ({"url": None, "description": "no url"}, "url"),
+    ],
+)
+def test_bad_endpoint_bodies_are_400s_that_change_nothing(
+    client: Client, key: str, receiver: Any, body: dict[str, Any], field: str
+) -> None:
+    answer = call(client, "post", "/api/v1/webhooks/", key, {"url": receiver.url_for("/hook"), **body})
+    assert answer.status_code == 400, answer.json()
+    assert field in answer.json(), answer.json()  # refused for its own reason
+    assert not Webhook.objects.exists()
+    assert call(client, "post", "/api/v1/webhooks/", key, ["not", "an", "object"]).status_code == 400
+
+
+def test_the_endpoint_limit_applies_to_the_api(
+    client: Client, key: str, account: Account, settings: Any, receiver: Any
+) -> None:
+    settings.INTEGRATIONS_ENDPOINTS_MAX = 1
+    Webhook.objects.create(account=account, url=receiver.url_for("/one"))
+    answer = call(client, "post", "/api/v1/webhooks/", key, {"url": receiver.url_for("/two")})
+    assert answer.status_code == 400 and "at most 1 endpoints" in json.dumps(answer.json())
+
+
+def test_recover_counts_on_a_dry_run_then_resends_once(client: Client, key: str, webhook: Webhook, flow: Flow) -> None:
+    Chat.objects.create(flow=flow, identifier="lost", status=Chat.Status.COMPLETED)
+    Delivery.objects.update(status=Delivery.Status.FAILED, next_attempt_at=None)
+    url = f"/api/v1/webhooks/{webhook.pk}/recover/"
+    since = "2020-01-01T00:00:00Z"
+    dry = call(client, "post", url, key, {"since": since, "dryRun": True})
+    assert (dry.status_code, dry.json()["count"], dry.json()["dryRun"]) == (200, 1, True)
+    assert Delivery.objects.get().status == Delivery.Status.FAILED
+    done = call(client, "post", url, key, {"since": since})
+    assert (done.status_code, done.json()["count"]) == (202, 1)
+    assert Delivery.objects.get().status == Delivery.Status.PENDING
+    assert call(client, "post", url, key, {"since": since}).json()["count"] == 0  # not twice
+    assert call(client, "post", url, key, {"since": "yesterday"}).status_code == 400
+    assert call(client, "post", url, key, {"since": "2999-01-01T00:00:00Z"}).status_code == 400
+    answers = [call(client, "post", url, key, {"since": since}).status_code for _ in range(5)]
+    assert answers[-1] == 429
+
+
+def test_send_an_example_through_the_api(
+    client: Client, key: str, webhook: Webhook, receiver: Any, run_worker: Any
+) -> None:
+    url = f"/api/v1/webhooks/{webhook.pk}/example/"
+    assert call(client, "post", url, key, {"eventType": "test"}).status_code == 400  # not a catalog event
+    answer = call(client, "post", url, key, {"eventType": "feedbackUpdated"})
+    assert answer.status_code == 202
+    run_worker()
+    [(request, _)] = receiver.log
+    assert request.headers["Webhook-Id"] == answer.json()["eventId"]
+    assert json.loads(request.get_data())["data"]["flowId"] == 0
+    assert Event.objects.get().is_example
