@@ -29,3 +29,23 @@ ERROR_RESPONSES: dict[int, OpenApiResponse] = {
     404: _error("Not found (or another account's: the same answer)", "No such event."),
     429: _error("Over the key's rate; wait as long as Retry-After says", "Request was throttled."),
 }
+
+
+def flat_errors(errors: Any) -> dict[str, list[str]]:
+    """A serializer's errors in the documented shape, {field: [message]}: a nested item's path leads its message."""
+    if not isinstance(errors, dict):
+        return {"non_field_errors": [message for _, message in _messages(errors, "")]}
+    return {
+        str(field): [f"{path}: {message}" if path else message for path, message in _messages(inner, "")]
+        for field, inner in errors.items()
+    }
+
+
+def _messages(errors: Any, path: str) -> list[tuple[str, str]]:
+    if isinstance(errors, dict):
+        items = [(f"{path}.{key}" if key != "non_field_errors" else path, inner) for key, inner in errors.items()]
+    elif isinstance(errors, list) and any(isinstance(item, (dict, list)) for item in errors):
+        items = [(f"{path}[{index}]", inner) for index, inner in enumerate(errors)]
+    else:
+        return [(path.lstrip("."), str(message)) for message in (errors if isinstance(errors, list) else [errors])]
+    return [found for inner_path, inner in items for found in _messages(inner, inner_path)]

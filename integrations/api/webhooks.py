@@ -36,7 +36,7 @@ from ..webhooks import (
 )
 from .auth import request_api_key
 from .base import AccountAPIView
-from .errors import ERROR_RESPONSES
+from .errors import ERROR_RESPONSES, flat_errors
 from .ids import id_parameter
 
 
@@ -100,7 +100,8 @@ def _save(request: Request, webhook: Webhook | None, *, account_id: int) -> Webh
     if not isinstance(request.data, dict):
         raise ValidationError({"non_field_errors": ["Send a JSON object."]})
     serializer = WebhookSerializer(data=request.data, partial=webhook is not None)
-    serializer.is_valid(raise_exception=True)
+    if not serializer.is_valid():
+        raise ValidationError(flat_errors(serializer.errors))
     changes = {name: value for name, value in serializer.validated_data.items() if name in EDITABLE_FIELDS}
     if "custom_headers" in changes:
         changes["custom_headers"] = [dict(header) for header in changes["custom_headers"]]
