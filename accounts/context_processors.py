@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from .models import Membership
-from .selectors import memberships_of_user, membership_for_request
+from .selectors import membership_for_request, memberships_of_user
 
 
 def current_account(request: HttpRequest) -> dict[str, Any]:

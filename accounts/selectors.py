@@ -7,7 +7,6 @@ from django.http import HttpRequest
 
 from .models import Account, Membership
 
-
 # The account a member of several chose in the avatar menu's switcher (the Integrations app's setting).
 ACCOUNT_SESSION_KEY = "account_id"
 

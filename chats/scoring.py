@@ -28,3 +28,9 @@ def chat_score(answers: Iterable[tuple[ScoredPrompt, str]], prompts: Iterable[Sc
         for prompt, answer in answers
         if prompt.is_scored and normalise(answer) == normalise(prompt.expected_answer)
     )
+
+
+def max_score(prompts: Iterable[ScoredPrompt]) -> int | None:
+    """The most a chat can score: the points of every scored prompt; None when no prompt is scored."""
+    scored = [prompt.points for prompt in prompts if prompt.is_scored]
+    return sum(scored) if scored else None

@@ -20,6 +20,7 @@ from accounts.validators import validate_single_line
 from . import selectors, services
 from .forms import AnswerForm, FeedbackForm
 from .models import Chat, Response
+from .scoring import max_score
 
 CHATS_PER_PAGE = 25
 IDENTIFIER_MAX_LENGTH = 200
@@ -87,9 +88,18 @@ def feedback_save_view(request: HttpRequest, chat_id: int, response_id: int) -> 
     form = FeedbackForm(request.POST, prefix=f"r{response.pk}")
     if form.is_valid():
         services.feedback_save(response=response, text=form.cleaned_data["text"])
-        messages.success(request, "Feedback saved." if form.cleaned_data["text"] else "Feedback cleared.")
+        message, level = ("Feedback saved." if form.cleaned_data["text"] else "Feedback cleared."), messages.SUCCESS
     else:
-        messages.error(request, " ".join(form.errors["text"]))
+        message, level = " ".join(form.errors["text"]), messages.ERROR
+    if request.headers.get("HX-Request"):
+        # Saved in place (htmx): the text typed in the other boxes stays, and so does the scroll position.
+        return render(
+            request,
+            "chats/feedback_status.html",
+            {"message": message, "ok": level == messages.SUCCESS},
+            status=200 if level == messages.SUCCESS else 400,
+        )
+    messages.add_message(request, level, message)
     return redirect(f"{reverse('chats:chat', args=[chat.pk])}#response-{response.pk}")
 
 
@@ -147,12 +157,16 @@ def participant_chat(request: HttpRequest, token: str) -> HttpResponse:
         next_prompt = None
     if next_prompt is not None and not form.is_bound:
         form = AnswerForm(initial={"prompt": next_prompt.pk})
+    prompts = [prompt for prompt, _ in conversation]
     return render(
         request,
         "chats/participant.html",
         {
             "flow": flow,
             "chat": chat,
+            "question_number": prompts.index(next_prompt) + 1 if next_prompt in prompts else None,
+            "question_count": len(prompts),
+            "max_score": max_score(prompts),
             "conversation": [(prompt, response) for prompt, response in conversation if response is not None],
             "next_prompt": next_prompt,
             "form": form,

@@ -96,6 +96,30 @@ def test_overlong_feedback_is_refused_with_a_message(admin_client: Client, chat:
     assert not Feedback.objects.exists()
 
 
+def test_feedback_saved_in_place_answers_with_a_status_not_a_page(
+    admin_client: Client, chat: Chat, answered: Response
+) -> None:
+    url = reverse("chats:feedback", args=[chat.pk, answered.pk])
+    history = admin_client.get(reverse("chats:chat", args=[chat.pk])).content.decode()
+    assert f'hx-post="{url}"' in history and "beforeunload" in history  # in place, and no text lost by leaving
+    saved = admin_client.post(url, {f"r{answered.pk}-text": "Well done"}, HTTP_HX_REQUEST="true")
+    assert saved.status_code == 200
+    assert saved.content.decode().strip() == '<span class="feedback-status saved" role="status">Feedback saved.</span>'
+    assert Feedback.objects.get().text == "Well done"
+    refused = admin_client.post(url, {f"r{answered.pk}-text": "x" * 5001}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 400 and "at most 5000 characters" in refused.content.decode()
+    assert Feedback.objects.get().text == "Well done"
+
+
+def test_the_share_link_is_shown_so_that_copying_it_gives_a_working_template(
+    admin_client: Client, flow: Flow
+) -> None:
+    page = admin_client.get(reverse("chats:flow", args=[flow.pk])).content.decode()
+    link = reverse("chats:participant", args=[flow.share_token])
+    assert f'{link}?identifier=</code>' in page and "…" not in page.split('id="share-link"')[1].split("</code>")[0]
+    assert 'data-copy="#share-link"' in page
+
+
 @pytest.mark.django_db(transaction=True)
 def test_deleting_a_chat_asks_first_then_notifies(
     admin_client: Client,

@@ -48,9 +48,11 @@ def answer(client: Client, flow: Flow, text: str, identifier: str = "alice", pro
 def test_prompts_come_one_at_a_time_and_the_last_answer_completes(client: Client, quiz: Flow) -> None:
     page = client.get(link(quiz)).content.decode()
     assert "Capital of France?" in page and "Capital of Japan?" not in page
+    assert "Question 1 of 3" in page
     assert answer(client, quiz, "paris").status_code == 302
     page = client.get(link(quiz)).content.decode()
     assert "Capital of France?" in page and "paris" in page and "Capital of Japan?" in page
+    assert "Question 2 of 3" in page
     answer(client, quiz, "Kyoto")
     answer(client, quiz, "Alice")
     chat = Chat.objects.get(identifier="alice")
@@ -58,7 +60,8 @@ def test_prompts_come_one_at_a_time_and_the_last_answer_completes(client: Client
     assert chat.score == 1
     assert chat.completed_at is not None
     page = client.get(link(quiz)).content.decode()
-    assert 'id="end-screen"' in page and "Your score: 1." in page
+    maximum = sum(prompt.points for prompt in quiz.prompts.all() if prompt.is_scored)
+    assert 'id="end-screen"' in page and f"Your score: 1 out of {maximum}." in page
     assert 'name="answer"' not in page
 
 

@@ -1,6 +1,8 @@
 // The Integrations pages work without this file; it adds copy buttons and puts focus on a form's first error.
 (function () {
   "use strict";
+  if (window.integrationsLoaded) { return; }  // a host page may load it as well
+  window.integrationsLoaded = true;
   function announce(text) {
     var region = document.getElementById("integrations-announce");
     if (region) { region.textContent = ""; window.setTimeout(function () { region.textContent = text; }, 50); }
