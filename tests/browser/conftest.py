@@ -42,6 +42,15 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
+def screenshot_dir() -> Path | None:
+    directory = os.environ.get("SCREENSHOTS_DIR")
+    if not directory:
+        return None
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    return Path(directory)
+
+
+@pytest.fixture
 def screenshot(page: Page) -> Callable[[str], None]:
     """Saves a screenshot into $SCREENSHOTS_DIR (`make screenshots` writes docs/screenshots/); else nothing."""
 

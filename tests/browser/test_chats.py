@@ -50,13 +50,16 @@ def test_a_participant_completes_the_quiz_and_the_receiver_gets_the_score(
     page.goto(f"{live_server.url}/c/{quiz.share_token}/?identifier=alice")
     expect(page.locator("#current-prompt")).to_have_text("What is the capital of France?")
     for position, typed in enumerate([" paris ", "Kyoto", "CANBERRA"]):
+        expect(page.locator("#progress")).to_have_text(f"Question {position + 1} of 3")
         page.get_by_placeholder("Type your answer").fill(typed)
         if position == 1:
             screenshot("participant-chat")
-        page.get_by_role("button", name="Send").click()
+            page.get_by_placeholder("Type your answer").press("Enter")  # Enter sends, as in any chat
+        else:
+            page.get_by_role("button", name="Send").click()
         if position < 2:
             expect(page.locator("#current-prompt")).to_have_text(QUIZ[position + 1][1])
-    expect(page.locator("#end-screen")).to_contain_text("Your score: 3.")
+    expect(page.locator("#end-screen")).to_contain_text("Your score: 3 out of 4.")
     screenshot("participant-end")
 
     run_worker()
@@ -95,15 +98,20 @@ def test_an_admin_gives_feedback_then_deletes_the_chat(
     expect(page.get_by_role("heading", name="bob")).to_be_visible()
 
     japan = Response.objects.get(chat=chat, prompt__name="japan")
+    australia = Response.objects.get(chat=chat, prompt__name="australia")
+    page.locator(f"#id_r{australia.pk}-text").fill("Canberra, in fact.")  # typed, not saved yet
     page.locator(f"#id_r{japan.pk}-text").fill("Close, but it is Tokyo.")
     page.locator(f'form[action$="/responses/{japan.pk}/feedback/"]').get_by_role("button").click()
-    expect(page.get_by_text("Feedback saved.")).to_be_visible()
+    expect(page.locator(f"#feedback-status-{japan.pk}")).to_have_text("Feedback saved.")  # in place, no reload
     expect(page.locator(f"#id_r{japan.pk}-text")).to_have_value("Close, but it is Tokyo.")
+    expect(page.locator(f"#id_r{australia.pk}-text")).to_have_value("Canberra, in fact.")  # nothing lost
     screenshot("chat-history")
     run_worker()
     assert notifications(receiver) == [
         {"type": "feedbackUpdated", "data": {"flowId": quiz.pk, "identifier": "bob", "promptName": "japan"}}
     ]
+    page.locator(f'form[action$="/responses/{australia.pk}/feedback/"]').get_by_role("button").click()
+    expect(page.locator(f"#feedback-status-{australia.pk}")).to_have_text("Feedback saved.")
 
     page.get_by_role("link", name="Delete chat").click()
     expect(page.get_by_role("heading", name="Delete this chat?")).to_be_visible()

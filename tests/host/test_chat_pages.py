@@ -111,12 +111,10 @@ def test_feedback_saved_in_place_answers_with_a_status_not_a_page(
     assert Feedback.objects.get().text == "Well done"
 
 
-def test_the_share_link_is_shown_so_that_copying_it_gives_a_working_template(
-    admin_client: Client, flow: Flow
-) -> None:
+def test_the_share_link_is_shown_so_that_copying_it_gives_a_working_template(admin_client: Client, flow: Flow) -> None:
     page = admin_client.get(reverse("chats:flow", args=[flow.pk])).content.decode()
     link = reverse("chats:participant", args=[flow.share_token])
-    assert f'{link}?identifier=</code>' in page and "…" not in page.split('id="share-link"')[1].split("</code>")[0]
+    assert f"{link}?identifier=</code>" in page and "…" not in page.split('id="share-link"')[1].split("</code>")[0]
     assert 'data-copy="#share-link"' in page
 
 
