@@ -174,6 +174,7 @@ def endpoint_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
     if request.GET.get("test", "").isdigit():
         test_delivery = delivery_for_account(account=webhook.account, delivery_id=int(request.GET["test"]))
     summary = webhook_summary(webhook=webhook)
+    recent = list(deliveries_for_account(account=webhook.account, webhook=webhook)[:10])
     return _render(
         request,
         "integrations/endpoint.html",
@@ -182,7 +183,8 @@ def endpoint_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
             "form": form,
             "summary": summary,
             "charts": webhook_charts(webhook=webhook),
-            "recent": deliveries_for_account(account=webhook.account, webhook=webhook)[:10],
+            "recent": recent,
+            "any_pending": any(delivery.status == Delivery.Status.PENDING for delivery in recent),
             "retired_secrets": webhook_retired_secrets(webhook=webhook),
             "failed_since_count": _failed_since_count(webhook),
             "recover_form": RecoverForm(initial={"since": _recover_default_since(webhook)}),

@@ -93,12 +93,17 @@ def team(client: Any, django_user_model: Any) -> Team:
 def test_the_integrations_page_renders_in_this_projects_base_template(client: Any, team: Team) -> None:
     page = client.get("/integrations/webhook/").content.decode()
     assert 'id="survey-desk-header"' in page  # this project's base.html
-    assert "Survey Desk will send notifications" in page  # INTEGRATIONS_PRODUCT_NAME
+    assert "Survey Desk sends notifications" in page  # INTEGRATIONS_PRODUCT_NAME
     assert "/static/integrations/integrations.css" in page
     assert finders.find("integrations/integrations.css"), "the app's stylesheet ships in the wheel"
-    response = client.post("/integrations/webhook/", {"url": "http://127.0.0.1:9/hook"})
+    assert finders.find("django_htmx/htmx-2.min.js"), "htmx comes from django-htmx, a dependency of the app"
+    form = {"url": "http://127.0.0.1:9/hook", "event_types": ["completed"], "is_active": "on"}
+    response = client.post("/integrations/webhook/", form)
     assert response.status_code == 302
-    assert Webhook.objects.get(account=team).url == "http://127.0.0.1:9/hook"
+    webhook = Webhook.objects.get(account=team)
+    assert (webhook.url, webhook.event_types) == ("http://127.0.0.1:9/hook", ["completed"])
+    page = client.get(response["Location"]).content.decode()
+    assert "Account: <strong" in page and "Acme" in page  # the page says which account it shows
 
 
 @pytest.mark.django_db
