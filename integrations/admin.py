@@ -13,7 +13,9 @@ from django.http import HttpRequest
 from .models import Delivery, DeliveryAttempt, Event, Webhook
 
 # Shown to the account's admins on the Integrations page, nowhere else.
-SECRET_FIELDS = frozenset({"secret", "retired_secrets"})
+# Never shown, nor filterable (a lookup would reveal them a character at a time): the signing secrets,
+# and the custom headers' values (credentials for the receiver).
+SECRET_FIELDS = frozenset({"secret", "retired_secrets", "custom_headers"})
 
 
 def lookup_reaches_secret(model: type[models.Model], lookup: str) -> bool:
@@ -66,7 +68,17 @@ class DeliveryAttemptInline(admin.TabularInline[DeliveryAttempt, Delivery]):
     model = DeliveryAttempt
     extra = 0
     can_delete = False
-    readonly_fields = ["attempted_at", "succeeded", "status_code", "duration_ms", "response_body", "error"]
+    readonly_fields = [
+        "attempted_at",
+        "url",
+        "succeeded",
+        "status_code",
+        "duration_ms",
+        "request_headers",
+        "response_headers",
+        "response_body",
+        "error",
+    ]
 
 
 @admin.register(Delivery)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import urlsplit
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -122,11 +123,19 @@ def account_switch(request: HttpRequest) -> HttpResponse:
         raise Http404("No such account.")
     request.session[conf.ACCOUNT_SESSION_KEY] = accounts[chosen].pk
     messages.success(request, f"Now showing {accounts[chosen]}.")
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}) or "/webhook/" in next_url:
-        # An endpoint's page is the old account's: start from the tab.
-        next_url = reverse("integrations:webhook")
-    return redirect(next_url)
+    return redirect(_list_page_or_tab(request.POST.get("next", ""), request))
+
+
+def _list_page_or_tab(next_url: str, request: HttpRequest) -> str:
+    """Back to the page the switch came from when it is a list (an object's page is the old account's)."""
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        try:
+            match = resolve(urlsplit(next_url).path)
+        except Http404:
+            match = None
+        if match is not None and not match.kwargs:
+            return next_url
+    return reverse("integrations:webhook")
 
 
 @login_required

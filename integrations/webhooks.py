@@ -64,14 +64,15 @@ def webhook_update(*, webhook: Webhook, **changes: Any) -> Webhook:
     if unknown:
         raise TypeError(f"Not editable: {sorted(unknown)}")
     resuming = changes.get("is_active") is True and webhook.pk is not None and not webhook.is_active
-    if resuming and webhook.disabled_at is not None:
-        webhook_enable(webhook=webhook, resend_failed=False)
+    reenabling = resuming and webhook.disabled_at is not None
     for name, value in changes.items():
         setattr(webhook, name, value)
     if isinstance(webhook.url, str):
         webhook.url = webhook.url.strip()
-    webhook.full_clean(exclude=["account"])
+    webhook.full_clean(exclude=["account"])  # before anything is written: refused means unchanged
     with transaction.atomic():
+        if reenabling:
+            webhook_enable(webhook=webhook, resend_failed=False)  # its health starts afresh
         webhook.save()
         if resuming:
             webhooks_wake_on_commit(webhook_ids=[webhook.pk])

@@ -121,8 +121,10 @@ def _request_as_superuser() -> Any:
 def test_no_admin_page_shows_a_secret(client: Client, targets: list[Webhook], django_user_model: Any) -> None:
     superuser = django_user_model.objects.create_superuser(username="root", password="x" * 20)
     client.force_login(superuser)
+    Webhook.objects.update(custom_headers=[{"name": "Authorization", "value": "Bearer receivers-credential"}])
     secrets = [w.secret.removeprefix("whsec_") for w in Webhook.objects.all()]
     secrets += [entry["secret"].removeprefix("whsec_") for w in Webhook.objects.all() for entry in w.retired_secrets]
+    secrets.append("receivers-credential")  # a custom header's value is a secret of the receiver's
     for model, url in changelists():
         pages = [url] + [
             reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
@@ -137,6 +139,7 @@ def test_no_admin_page_shows_a_secret(client: Client, targets: list[Webhook], dj
 def test_lookup_paths_to_secrets_are_recognised() -> None:
     assert lookup_reaches_secret(Webhook, "secret__startswith")
     assert lookup_reaches_secret(Webhook, "retired_secrets__0__secret__startswith")
+    assert lookup_reaches_secret(Webhook, "custom_headers__0__value__startswith")
     assert lookup_reaches_secret(Account, "webhooks__secret")
     assert not lookup_reaches_secret(Webhook, "url__startswith")
     assert not lookup_reaches_secret(Account, "name__secret")

@@ -406,3 +406,6 @@ def test_an_admin_of_several_accounts_switches_between_them(
         reverse("integrations:account_switch"), {"account": account.pk, "next": "https://evil.example/"}
     )
     assert response["Location"] == WEBHOOK_TAB
+    log = reverse("integrations:deliveries") + "?status=failed"
+    response = admin_client.post(reverse("integrations:account_switch"), {"account": other.pk, "next": log})
+    assert response["Location"] == log  # a list page: back to it, now showing the other account
