@@ -159,6 +159,16 @@ def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
 
 
 def check_templates(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if not apps.is_installed("django_htmx"):
+        # The pages load htmx from django-htmx's static files (no CDN); without it a static-files
+        # manifest has no entry for it, and every Integrations page fails.
+        return [
+            checks.Error(
+                "'django_htmx' is not in INSTALLED_APPS: the Integrations pages load htmx from its static files.",
+                hint="Add 'django_htmx' to INSTALLED_APPS (django-htmx is installed with the app).",
+                id="integrations.E016",
+            )
+        ]
     try:
         get_template(conf.BASE_TEMPLATE)
     except TemplateDoesNotExist:

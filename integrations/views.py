@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import urlsplit
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required

@@ -85,3 +85,13 @@ def test_private_urls_without_debug_fail_the_deploy_check(settings: Any) -> None
     assert check_private_urls_in_production() == []
     settings.INTEGRATIONS_ALLOW_PRIVATE_URLS, settings.DEBUG = False, False
     assert check_private_urls_in_production() == []
+
+
+def test_without_django_htmx_the_pages_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.apps import apps
+
+    installed = apps.is_installed
+    monkeypatch.setattr(apps, "is_installed", lambda name: name != "django_htmx" and installed(name))
+    report = check_errors()
+    assert "integrations.E016" in report and "Add 'django_htmx' to INSTALLED_APPS" in report
+    assert report.count("integrations.E") == 1, report
