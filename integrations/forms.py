@@ -31,7 +31,7 @@ class FocusFirstError(forms.Form):
         focused = False
         for name, field in self.fields.items():
             field.widget.attrs.pop("autofocus", None)
-            if name in (self._errors or {}):
+            if name in (getattr(self, "_errors", None) or {}):
                 field.widget.attrs["aria-invalid"] = "true"
                 if not focused:
                     field.widget.attrs["autofocus"] = True
