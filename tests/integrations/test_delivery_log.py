@@ -172,3 +172,16 @@ def test_the_limit_is_told_in_words(rate: str, words: str) -> None:
     from integrations.ratelimits import rate_in_words
 
     assert rate_in_words(rate) == words
+
+
+def test_examples_count_with_tests_against_the_limit(admin_client: Client, webhook: Webhook) -> None:
+    example = reverse("integrations:endpoint_send_example", args=[webhook.pk])
+    for _ in range(3):
+        admin_client.post(send_test_url(webhook))
+    answers = [admin_client.post(example, {"event_type": "deleted"}, follow=True).content.decode() for _ in range(3)]
+    assert 'id="test-result"' in answers[1]
+    assert "Too many tests and examples" in answers[2]
+    assert Delivery.objects.count() == 5
+    refused = admin_client.post(example, {"event_type": "test"}, follow=True).content.decode()
+    assert "Choose one of the event types" in refused  # the catalog's events only
+    assert Delivery.objects.count() == 5
