@@ -27,10 +27,6 @@ def deliveries_for_account(*, account: Any, webhook: Webhook | None = None, stat
     return deliveries
 
 
-def deliveries_for_webhook(*, webhook: Webhook, status: str = "") -> QuerySet[Delivery]:
-    return deliveries_for_account(account=webhook.account_id, webhook=webhook, status=status)
-
-
 def delivery_for_account(*, account: Any, delivery_id: int) -> Delivery | None:
     """The delivery, if it belongs to one of the account's webhooks; None otherwise (a 404, never a 403)."""
     return (

@@ -70,18 +70,16 @@ def webhook_update(*, webhook: Webhook, **changes: Any) -> Webhook:
     if isinstance(webhook.url, str):
         webhook.url = webhook.url.strip()
     webhook.full_clean(exclude=["account"])  # before anything is written: refused means unchanged
+    creating = webhook.pk is None
     with transaction.atomic():
         if reenabling:
             webhook_enable(webhook=webhook, resend_failed=False)  # its health starts afresh
-        webhook.save()
+        # Only what the admin changed: the sender updates the health fields meanwhile, and a page
+        # loaded a minute ago must not write back the counts it read then.
+        webhook.save(update_fields=None if creating else [*changes, "updated_at"])
         if resuming:
             webhooks_wake_on_commit(webhook_ids=[webhook.pk])
     return webhook
-
-
-def webhook_set_url(*, webhook: Webhook, url: str) -> Webhook:
-    """Point the endpoint at `url` (ValidationError, nothing changed, when it is not acceptable)."""
-    return webhook_update(webhook=webhook, url=url)
 
 
 def webhook_pending_count(*, webhook: Webhook) -> int:
