@@ -123,7 +123,7 @@ class BaseAdapter:
 
     def account_for_request(self, request: HttpRequest) -> models.Model | None:
         """The account the pages show: the one chosen in the switcher (kept in the session), or the first."""
-        accounts = self.accounts_for_admin(request.user)
+        accounts = admin_accounts(request, adapter=self)
         chosen = str(request.session.get(conf.ACCOUNT_SESSION_KEY, ""))
         return next((account for account in accounts if str(account.pk) == chosen), accounts[0] if accounts else None)
 
@@ -195,6 +195,15 @@ class DialogFormAdapter(BaseAdapter):
             return []
         memberships = self._admin_memberships().filter(user=user).select_related("account")
         return [membership.account for membership in memberships.order_by("account__name", "account_id")]
+
+
+def admin_accounts(request: HttpRequest, adapter: Any = None) -> list[models.Model]:
+    """The adapter's accounts_for_admin for this request's user, asked once per request."""
+    if not hasattr(request, "_integrations_accounts"):
+        found = (adapter or get_adapter()).accounts_for_admin(request.user)
+        request._integrations_accounts = found  # type: ignore[attr-defined]
+    accounts: list[models.Model] = request._integrations_accounts  # type: ignore[attr-defined]
+    return accounts
 
 
 @cache

@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import events
-from .adapter import get_adapter
+from .adapter import admin_accounts, get_adapter
 from .api.docs import api_docs_url
 from .apikeys import APIKeyRefused, api_key_create, api_key_revoke, api_keys_for_account
 from .conf import conf
@@ -65,7 +65,7 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], *, sta
         {
             **context,
             "account": account,
-            "accounts": get_adapter().accounts_for_admin(request.user),
+            "accounts": admin_accounts(request),
             "troubled_endpoints": troubled,
             "integrations_base_template": conf.BASE_TEMPLATE,
             "integrations_settings": figures,
@@ -118,7 +118,7 @@ def integrations_index(request: HttpRequest) -> HttpResponse:
 def account_switch(request: HttpRequest) -> HttpResponse:
     """Show another account the user administers; back to where they were (a page of this site only)."""
     chosen = request.POST.get("account", "")
-    accounts = {str(account.pk): account for account in get_adapter().accounts_for_admin(request.user)}
+    accounts = {str(account.pk): account for account in admin_accounts(request)}
     if chosen not in accounts:
         raise Http404("No such account.")
     request.session[conf.ACCOUNT_SESSION_KEY] = accounts[chosen].pk

@@ -109,6 +109,7 @@ def test_every_form_field_and_query_parameter_refuses_control_characters(
     client: Client, admin_user: Any, product: dict[str, Any]
 ) -> None:
     tried = 0
+    seen: set[tuple[str, str, tuple[str, ...]]] = set()
     for url, signed_in in pages(product):
         if signed_in:
             client.force_login(admin_user)
@@ -124,6 +125,10 @@ def test_every_form_field_and_query_parameter_refuses_control_characters(
                 tried += 1
         for method, action, fields in forms_of(page.content.decode()):
             target = action or url
+            form_id = (method, target, tuple(name for name, _ in fields))
+            if form_id in seen:
+                continue  # the same form on another page (the avatar menu's, say): tried once is enough
+            seen.add(form_id)
             for name, _ in fields:
                 for bad in BAD_VALUES:
                     data = dict(fields)
