@@ -17,6 +17,8 @@ def storable_text(value: str | bytes, *, limit: int) -> str:
     Bytes are read as UTF-8, invalid sequences replaced.
     """
     text = value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+    if len(text) <= limit and text.isascii() and text.isprintable():
+        return text  # most headers and errors: nothing to replace, and no pattern to run
     # Cut before escaping (an escape is four characters), and again after, to stay within the limit.
     text = _SURROGATE.sub("\ufffd", text[:limit])
     text = _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)

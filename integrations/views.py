@@ -181,9 +181,9 @@ def endpoint_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
             return redirect("integrations:endpoint", webhook_id=webhook.pk)
     test_delivery = None
     if request.GET.get("test", "").isdigit():
-        test_delivery = delivery_for_account(account=webhook.account, delivery_id=int(request.GET["test"]))
+        test_delivery = delivery_for_account(account=webhook.account_id, delivery_id=int(request.GET["test"]))
     summary = webhook_summary(webhook=webhook)
-    recent = list(deliveries_for_account(account=webhook.account, webhook=webhook)[:10])
+    recent = list(deliveries_for_account(account=webhook.account_id, webhook=webhook)[:10])
     return _render(
         request,
         "integrations/endpoint.html",
