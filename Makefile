@@ -21,9 +21,10 @@ run: setup
 test: setup lint
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 	PYTHON=$(PYTHON) bin/test-example
-	# The browser tests and the API's schema conformance (schemathesis) run once, above: neither depends
-	# on the database (hostile bytes reach PostgreSQL through the hostile-input walks, run again here).
-	bin/with-postgres $(BIN)/pytest --ignore=tests/browser --ignore=tests/host/test_api_schema.py $(PYTEST_ARGS)
+	# The browser tests, the API's schema conformance (schemathesis) and the tests marked `once` (faults of
+	# Redis, receivers and processes; gunicorn serving) run once, above: the database plays no part in
+	# them (hostile bytes reach PostgreSQL through the hostile-input walks, run again here).
+	bin/with-postgres $(BIN)/pytest --ignore=tests/browser --ignore=tests/host/test_api_schema.py -m "not once" $(PYTEST_ARGS)
 	$(BIN)/python bench/run.py --tiny  # the benchmark, at a size that only checks it still runs
 
 # The delivery benchmarks (a few minutes): prints one table and writes it into docs/performance.md.

@@ -9,6 +9,8 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
+from .logging_config import logging_config
+
 # Lets `admin.ModelAdmin[Webhook]` and other typed generics work at run time.
 django_stubs_ext.monkeypatch()
 
@@ -50,7 +52,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    # runserver leaves static files to WhiteNoise too, so development serves them as production does.
+    "whitenoise.runserver_nostatic",
+    "dialogform_hooks.apps.StaticFiles",  # django.contrib.staticfiles, less what is never served
     "rest_framework",
     "rest_framework_api_key",  # its abstract key model is the base of integrations.AccountAPIKey
     "drf_spectacular",
@@ -66,6 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (collected by `collectstatic`), compressed and cached, before any other work.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the request: text a database cannot store is a 400, never a 500.
     "dialogform_hooks.middleware.UnstorableTextRefusedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -137,7 +143,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -191,16 +197,25 @@ if os.environ.get("INTEGRATIONS_RETRY_SCHEDULE") is not None:
     INTEGRATIONS_RETRY_SCHEDULE = os.environ["INTEGRATIONS_RETRY_SCHEDULE"]
 INTEGRATIONS_RETENTION_DAYS = float(os.environ.get("INTEGRATIONS_RETENTION_DAYS", "30"))
 INTEGRATIONS_DISABLE_AFTER_DAYS = float(os.environ.get("INTEGRATIONS_DISABLE_AFTER_DAYS", "5"))
+# /healthz answers 503 once the oldest due delivery has waited longer than this (seconds).
+INTEGRATIONS_HEALTHZ_MAX_DUE_AGE = float(os.environ.get("HEALTHZ_MAX_DUE_AGE", "300"))
+# /metrics exists only with a token, and answers only `Authorization: Bearer <token>`.
+INTEGRATIONS_METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {
-        "integrations": {"handlers": ["console"], "level": os.environ.get("INTEGRATIONS_LOG_LEVEL", "INFO")},
-    },
-}
+try:
+    LOGGING = logging_config(
+        loggers={
+            "integrations": {"level": os.environ.get("INTEGRATIONS_LOG_LEVEL", "INFO")},
+            # Django's own lines (errors, refused requests) through the same handler, in the same format.
+            "django": {
+                "handlers": ["console"],
+                "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
+                "propagate": False,
+            },
+        }
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from error
 
 # The details API (/api/v1/): its views set their own keys, rate, renderers and pages (integrations.api.base);
 # these say how the schema is generated and served.
@@ -224,7 +239,6 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "integrations.api.schema.add_notifications",  # the notification bodies, as components and webhooks

@@ -245,5 +245,15 @@ class Settings:
         """How long "Send test" waits for the first attempt's outcome, to show it in place."""
         return float(getattr(settings, "INTEGRATIONS_TEST_WAIT_SECONDS", 3.0))
 
+    @property
+    def HEALTHZ_MAX_DUE_AGE(self) -> float:
+        """Seconds the oldest due delivery may wait before /healthz answers 503 (workers too few or stopped)."""
+        return float(getattr(settings, "INTEGRATIONS_HEALTHZ_MAX_DUE_AGE", 300.0))
+
+    @property
+    def METRICS_TOKEN(self) -> str:
+        """The bearer token /metrics asks for; empty: /metrics does not exist."""
+        return str(getattr(settings, "INTEGRATIONS_METRICS_TOKEN", "") or "")
+
 
 conf = Settings()

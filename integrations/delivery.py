@@ -17,7 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
-from . import signing, transport
+from . import signing, telemetry, transport
 from .conf import conf
 from .health import webhook_attempt_timeout, webhook_is_troubled, webhook_record_failure, webhook_record_success
 from .models import Delivery, DeliveryAttempt, Webhook
@@ -25,6 +25,7 @@ from .queue import webhook_wake, webhook_wake_at
 from .retry import parse_retry_after, retry_delay
 from .sender import Lanes, Seat, attempt_pool
 from .signals import delivery_failed, send_on_commit
+from .status import worker_job_finished
 from .storable import storable_text
 from .webhooks import webhook_signing_secrets
 
@@ -40,6 +41,8 @@ CLAIMED_FIELDS = (
     "attempt_count",
     "claim_token",
     "claims_without_attempt",
+    "created_at",
+    "resend_count",
     "event__id",
     "event__body",
 )
@@ -213,6 +216,7 @@ def _attempt_send(
             body=b"",
             error=f"Not sent: the sender failed ({type(error).__name__}).",
             duration_ms=int((time.monotonic() - started) * 1000),
+            not_sent=True,
         )
 
 
@@ -265,6 +269,7 @@ def _attempt_finish(
     error = result.error
     if not result.succeeded and not error and result.status_code is not None:
         error = f"The receiver answered HTTP {result.status_code}."
+    healthy_before = not webhook_is_troubled(webhook)
     attempt = DeliveryAttempt(
         delivery=delivery,
         attempted_at=attempted_at,
@@ -278,26 +283,30 @@ def _attempt_finish(
         error=storable_text(error, limit=ERROR_STORE_LIMIT),
     )
     attempts_made = delivery.attempt_count + 1
+    retry_at = None
     if result.succeeded:
         ledger.add(delivery, attempt)
     else:
         ledger.write()  # the successes before this failure first, for the health counters
         retry_in = _retry_in(result=result, attempts_made=attempts_made, at=attempted_at)
+        changes = _failed_changes(attempt, retry_in=retry_in)
+        retry_at = changes["next_attempt_at"]
         with transaction.atomic():
-            attempts_record(entries=[(delivery, attempt)], changes=_failed_changes(attempt, retry_in=retry_in))
+            attempts_record(entries=[(delivery, attempt)], changes=changes)
             webhook_record_failure(
                 webhook=webhook, at=attempted_at, gone=result.status_code == 410, timed_out=result.timed_out
             )
             if retry_in is None:
                 send_on_commit(delivery_failed, Delivery, delivery=delivery, webhook=webhook, error=attempt.error)
-    # A line per success costs more than the request at full speed; failures are what an operator reads.
-    (logger.debug if result.succeeded else logger.warning)(
-        "webhook %s delivery %s attempt %s: %s in %s ms",
-        webhook.pk,
-        delivery.pk,
-        attempts_made,
-        result.status_code or attempt.error,
-        result.duration_ms,
+    telemetry.attempt_recorded(
+        webhook=webhook,
+        delivery=delivery,
+        attempt_number=attempts_made,
+        attempted_at=attempted_at,
+        result=result,
+        error=attempt.error,
+        retry_at=retry_at,
+        healthy_before=healthy_before,
     )
     return attempt
 
@@ -321,7 +330,16 @@ def delivery_give_up(*, delivery: Delivery, webhook: Webhook) -> DeliveryAttempt
         attempts_record(entries=[(delivery, attempt)], changes=_failed_changes(attempt, retry_in=None))
         webhook_record_failure(webhook=webhook, at=now)
         send_on_commit(delivery_failed, Delivery, delivery=delivery, webhook=webhook, error=attempt.error)
-    logger.error("webhook %s delivery %s: %s", webhook.pk, delivery.pk, attempt.error)
+    telemetry.attempt_recorded(
+        webhook=webhook,
+        delivery=delivery,
+        attempt_number=delivery.attempt_count + 1,
+        attempted_at=now,
+        result=transport.TransportResult(status_code=None, body=b"", error=attempt.error, duration_ms=0, not_sent=True),
+        error=attempt.error,
+        retry_at=None,
+        healthy_before=False,
+    )
     return attempt
 
 
@@ -354,6 +372,13 @@ def webhook_deliver_due(*, webhook_id: int, seat: Seat | None = None, lanes: Lan
     On a worker's sender, `seat` and `lanes` say which lane the endpoint is in: an endpoint in
     trouble moves to the troubled lane first, or waits a moment when that lane is full.
     """
+    try:
+        return _deliver_due(webhook_id=webhook_id, seat=seat, lanes=lanes)
+    finally:
+        worker_job_finished()  # for /healthz and /metrics: the workers are working
+
+
+def _deliver_due(*, webhook_id: int, seat: Seat | None, lanes: Lanes | None) -> DrainResult:
     outcome = DrainResult()
     until = _sending_acquire(webhook_id)
     if until is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,12 +9,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import telemetry
 from .conf import conf
 from .models import Delivery, DeliveryQuerySet, Webhook
 from .queue import webhooks_wake_on_commit
 from .signals import send_on_commit, webhook_disabled, webhook_enabled, webhook_failing, webhook_recovered
-
-logger = logging.getLogger(__name__)
 
 HEALTH_FIELDS = [
     "consecutive_failures",
@@ -46,6 +44,9 @@ def webhook_record_success(*, webhook: Webhook) -> None:
         failed = webhook.consecutive_failures
         _reset_health(webhook)
         _save(webhook, HEALTH_FIELDS)
+        telemetry.endpoint_state_changed(
+            webhook=webhook, state="active", reason=f"An attempt succeeded after {failed} failed.", failures=failed
+        )
         if webhook.failing_alert_at is not None:
             _alert(webhook, set_to=None, signal=webhook_recovered, failed=failed)
 
@@ -81,6 +82,8 @@ def webhook_record_failure(*, webhook: Webhook, at: datetime, gone: bool = False
     webhook.consecutive_failures += 1
     webhook.consecutive_timeouts = webhook.consecutive_timeouts + 1 if timed_out else 0
     webhook.failing_since = webhook.failing_since or at
+    if webhook.consecutive_failures == 1:
+        telemetry.endpoint_state_changed(webhook=webhook, state="failing", reason="An attempt failed.", failures=1)
     if gone:
         webhook_disable(webhook=webhook, reason="The endpoint answered 410 Gone, which asks senders to stop.")
         return
@@ -98,12 +101,16 @@ def webhook_record_failure(*, webhook: Webhook, at: datetime, gone: bool = False
         )
         webhook.breaker_cooldown_seconds = round(cooldown)
         webhook.breaker_open_until = timezone.now() + timedelta(seconds=cooldown)
-        logger.warning(
-            "webhook %s: %s failures in a row (%s timeouts); holding its deliveries for %s s",
-            webhook.pk,
-            webhook.consecutive_failures,
-            webhook.consecutive_timeouts,
-            round(cooldown),
+        telemetry.endpoint_state_changed(
+            webhook=webhook,
+            state="waiting",
+            reason=(
+                f"{webhook.consecutive_failures} failures in a row ({webhook.consecutive_timeouts} timeouts): "
+                f"its deliveries wait {round(cooldown)} s before the next try."
+            ),
+            failures=webhook.consecutive_failures,
+            timeouts=webhook.consecutive_timeouts,
+            cooldown_seconds=round(cooldown),
         )
     _save(webhook, HEALTH_FIELDS)
 
@@ -124,9 +131,10 @@ def webhook_disable(*, webhook: Webhook, reason: str) -> None:
         webhook.disabled_reason = reason
         webhook.breaker_open_until = None
         _save(webhook, [*HEALTH_FIELDS, "is_active", "disabled_at", "disabled_reason"])
-        Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING).finish(Delivery.Status.FAILED)
+        failed = Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING).finish(Delivery.Status.FAILED)
         send_on_commit(webhook_disabled, Webhook, webhook=webhook, reason=reason)
-    logger.warning("webhook %s disabled: %s", webhook.pk, reason)
+    telemetry.deliveries_failed(failed)
+    telemetry.endpoint_state_changed(webhook=webhook, state="disabled", reason=reason, deliveries_failed=failed)
 
 
 def webhook_enable(*, webhook: Webhook, resend_failed: bool) -> int:
@@ -153,4 +161,7 @@ def webhook_enable(*, webhook: Webhook, resend_failed: bool) -> int:
         if resent:
             webhooks_wake_on_commit(webhook_ids=[webhook.pk])
         send_on_commit(webhook_enabled, Webhook, webhook=webhook, resent=resent)
+    telemetry.endpoint_state_changed(
+        webhook=webhook, state="active", reason="Enabled again by an admin.", deliveries_resent=resent
+    )
     return resent

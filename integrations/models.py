@@ -145,6 +145,14 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         """Held by no job: never claimed, given back, or the claim's lease ran out (its worker died)."""
         return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
 
+    def sendable(self, now: datetime) -> DeliveryQuerySet:
+        """Due, to an endpoint that is on and not cooling down: what the workers should be sending now."""
+        return (
+            self.due(now)
+            .filter(webhook__is_active=True)
+            .filter(Q(webhook__breaker_open_until__isnull=True) | Q(webhook__breaker_open_until__lte=now))
+        )
+
     def claimable(self, now: datetime) -> DeliveryQuerySet:
         return self.due(now).unclaimed(now)
 

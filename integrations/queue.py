@@ -11,8 +11,10 @@ from functools import cache
 
 import django_rq
 from django.db import connection, transaction
-from redis import Redis
+from redis import ConnectionPool, Redis
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.retry import Retry
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -37,9 +39,28 @@ def redis_connection() -> Redis:
     return webhooks_queue().connection
 
 
+# An operator's probe (/healthz, /metrics) gives up on Redis after this long instead of hanging with it.
+PROBE_TIMEOUT_SECONDS = 1.0
+
+
+@cache
+def redis_probe_connection() -> Redis:
+    """The queue's Redis, with short timeouts: for questions an operator's check asks."""
+    pool = redis_connection().connection_pool
+    options = {
+        **pool.connection_kwargs,
+        "socket_timeout": PROBE_TIMEOUT_SECONDS,
+        "socket_connect_timeout": PROBE_TIMEOUT_SECONDS,
+        "retry_on_timeout": False,
+        "retry": Retry(NoBackoff(), 0),
+    }
+    return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **options))
+
+
 def forget_queue() -> None:
     """Drop the cached queue, for a changed RQ_QUEUES setting (tests) or after a fork."""
     webhooks_queue.cache_clear()
+    redis_probe_connection.cache_clear()
 
 
 def _wake_flag(webhook_id: int) -> str:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from redis.exceptions import RedisError
+from redis.lock import Lock
 
 from .conf import conf
 from .models import Delivery, DeliveryAttempt, Event
-from .queue import webhook_ensure_queued
+from .queue import redis_connection, webhook_ensure_queued
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +23,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class SweepResult:
     requeued: int = 0
+    skipped: bool = False  # another sweeper was doing a pass
     events_pruned: int = 0
     attempts_pruned: int = 0
 
@@ -33,10 +36,9 @@ def deliveries_requeue_stranded() -> int:
     """
     now = timezone.now()
     webhook_ids = (
-        Delivery.objects.due(now - timedelta(seconds=conf.SWEEP_GRACE))
+        Delivery.objects.sendable(now)
+        .filter(next_attempt_at__lte=now - timedelta(seconds=conf.SWEEP_GRACE))
         .unclaimed(now)
-        .filter(webhook__is_active=True)
-        .filter(Q(webhook__breaker_open_until__isnull=True) | Q(webhook__breaker_open_until__lte=now))
         .values_list("webhook_id", flat=True)
         .distinct()
     )
@@ -71,13 +73,30 @@ def _delete_in_batches(rows: QuerySet[Any], max_batches: int) -> int:
     return deleted
 
 
+# Held by the sweeper doing a pass: sweepers on several machines take turns (each pass is bounded well within it).
+SWEEP_LOCK = "integrations:sweeper:lock"
+SWEEP_LOCK_SECONDS = 300
+
+
 def sweep(*, prune: bool = True) -> SweepResult:
-    """One pass. Redis trouble is logged and the pass goes on: pruning needs only the database."""
+    """One pass, unless another sweeper is doing one. Redis trouble is logged and the pass goes on:
+    pruning needs only the database, and two sweepers pruning at once delete by id, harmlessly.
+    """
     outcome = SweepResult()
+    lock: Lock | None = None
     try:
+        lock = redis_connection().lock(SWEEP_LOCK, timeout=SWEEP_LOCK_SECONDS)
+        if not lock.acquire(blocking=False):
+            outcome.skipped = True
+            return outcome
         outcome.requeued = deliveries_requeue_stranded()
     except RedisError as error:
         logger.warning("sweeper: Redis unavailable (%s); will try again next pass", error)
-    if prune:
-        outcome.events_pruned, outcome.attempts_pruned = log_prune()
+    try:
+        if prune:
+            outcome.events_pruned, outcome.attempts_pruned = log_prune()
+    finally:
+        if lock is not None:
+            with contextlib.suppress(RedisError):
+                lock.release()
     return outcome

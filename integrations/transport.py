@@ -178,6 +178,8 @@ class TransportResult:
     duration_ms: int
     headers: dict[str, str] = field(default_factory=dict)
     timed_out: bool = False
+    # Never left this machine: the destination was refused (SSRF guard) or the sender itself failed.
+    not_sent: bool = False
     # The request's headers as the log shows them (signatures shortened, custom values hidden); set by the sender.
     request_headers: dict[str, str] = field(default_factory=dict)
 
@@ -263,7 +265,7 @@ def post(*, url: str, body: bytes, headers: dict[str, str], timeout: float | Non
             error = f"Redirects are not followed (HTTP {response.status} to {location[:200]!r})."
         return result(response.status, content, error, headers=dict(response.headers))
     except DestinationRefused as error:
-        return result(error=f"Not sent: {error}")
+        return result(error=f"Not sent: {error}", not_sent=True)
     except Exception as error:  # whatever a receiver's bytes make a client raise is a failed attempt
         # (urllib3's NewConnectionError is a kind of its TimeoutError: a refused connection is no timeout.)
         timeout_error = isinstance(error, (TimeoutError, Urllib3Timeout, _AttemptTimeout))

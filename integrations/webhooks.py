@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from . import telemetry
 from .conf import conf
 from .health import webhook_enable
 from .models import Delivery, Webhook, new_signing_secret
@@ -65,6 +66,7 @@ def webhook_update(*, webhook: Webhook, **changes: Any) -> Webhook:
         raise TypeError(f"Not editable: {sorted(unknown)}")
     resuming = changes.get("is_active") is True and webhook.pk is not None and not webhook.is_active
     reenabling = resuming and webhook.disabled_at is not None
+    pausing = changes.get("is_active") is False and webhook.pk is not None and webhook.is_active
     for name, value in changes.items():
         setattr(webhook, name, value)
     if isinstance(webhook.url, str):
@@ -79,6 +81,10 @@ def webhook_update(*, webhook: Webhook, **changes: Any) -> Webhook:
         webhook.save(update_fields=None if creating else [*changes, "updated_at"])
         if resuming:
             webhooks_wake_on_commit(webhook_ids=[webhook.pk])
+    if pausing:
+        telemetry.endpoint_state_changed(webhook=webhook, state="paused", reason="Paused by an admin.")
+    elif resuming and not reenabling:
+        telemetry.endpoint_state_changed(webhook=webhook, state="active", reason="Resumed by an admin.")
     return webhook
 
 

@@ -6,3 +6,7 @@ import secrets
 os.environ.setdefault("SECRET_KEY", f"tests-only-{secrets.token_urlsafe(48)}")
 
 from dialogform_hooks.settings import *  # noqa: F403
+
+# Static files straight from the apps (no `collectstatic` before the suite), for the test client and live servers.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

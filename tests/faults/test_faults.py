@@ -35,6 +35,7 @@ from tests.faults.helpers import (
 SCHEDULE = [0.5, 1, 1, 1, 1, 1, 1]
 
 
+@pytest.mark.once  # Redis, receivers and processes at fault; the claims' SQL runs on PostgreSQL below
 def test_events_committed_while_redis_is_down_are_delivered_by_the_sweeper(
     processes: Callable[..., Processes], own_redis: RedisServer, fault_receiver: Receiver
 ) -> None:
@@ -55,6 +56,7 @@ def test_events_committed_while_redis_is_down_are_delivered_by_the_sweeper(
     assert (outcome.delivered, outcome.lost, outcome.sent_twice_at_once) == (50, 0, 0)
 
 
+@pytest.mark.once  # Redis, receivers and processes at fault; the claims' SQL runs on PostgreSQL below
 def test_deliveries_queued_in_a_flushed_redis_are_delivered(
     processes: Callable[..., Processes], own_redis: RedisServer, fault_receiver: Receiver
 ) -> None:
@@ -103,6 +105,7 @@ def test_a_worker_killed_mid_request_is_replaced_after_its_lease(
     assert Delivery.objects.get(event__id=webhook_id.removeprefix("msg_")).status == Delivery.Status.SUCCEEDED
 
 
+@pytest.mark.once  # Redis, receivers and processes at fault; the claims' SQL runs on PostgreSQL below
 def test_500s_then_429s_are_retried_on_the_schedule_until_all_are_delivered(
     processes: Callable[..., Processes], fault_receiver: Receiver
 ) -> None:
@@ -146,6 +149,7 @@ def test_500s_then_429s_are_retried_on_the_schedule_until_all_are_delivered(
     assert DeliveryAttempt.objects.filter(status_code=429).count() == 20
 
 
+@pytest.mark.once  # Redis, receivers and processes at fault; the claims' SQL runs on PostgreSQL below
 def test_a_hanging_receiver_opens_the_breaker_while_another_webhook_flows_on(
     processes: Callable[..., Processes], own_redis: RedisServer, fault_receiver: Receiver
 ) -> None:
@@ -238,6 +242,7 @@ def test_fault_settings_keep_the_lease_longer_than_a_job() -> None:
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 
 
+@pytest.mark.once  # Redis, receivers and processes at fault; the claims' SQL runs on PostgreSQL below
 def test_a_delivery_whose_worker_dies_every_time_ends_failed_not_sent_for_ever(
     processes: Callable[..., Processes], fault_receiver: Receiver
 ) -> None:

@@ -8,11 +8,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import standardwebhooks
 from django_rq.workers import get_worker
 from rq import SimpleWorker
 
 from integrations.worker import WebhookWorker
+
+# The database plays no part: the processes use a SQLite file of their own.
+pytestmark = pytest.mark.once
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# The database plays no part: settings checked in processes of their own, without a database.
+pytestmark = pytest.mark.once
+
 ROOT = Path(__file__).resolve().parents[2]
 KEY = secrets.token_urlsafe(60)
 

@@ -24,6 +24,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["once"]:
             outcome = sweep()
+            if outcome.skipped:
+                self.stdout.write("another sweeper is doing a pass; nothing done")
+                return
             self.stdout.write(
                 f"requeued {outcome.requeued} webhook job(s); pruned {outcome.events_pruned} event(s) "
                 f"and {outcome.attempts_pruned} attempt(s)"

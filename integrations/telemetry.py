@@ -1,0 +1,101 @@
+"""What an operator sees of sending: the metrics (integrations.metrics) and one log line per failed
+attempt and per change of an endpoint's state.
+
+Each line carries its figures as fields (`extra`), which a JSON formatter writes as keys, and says
+them in its message too, for plain logs. Never a secret, a body, a header value or the endpoint's
+URL (customers put tokens in URLs): ids, outcome, status and duration are enough to find the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from . import transport
+from .metrics import ATTEMPT_DURATION, ATTEMPTS, DELIVERIES_FAILED, ENDPOINT_STATE_CHANGES, FIRST_ATTEMPT_LAG
+from .metrics import status_class as _status_class
+from .models import Delivery, Webhook
+
+logger = logging.getLogger(__name__)
+
+
+def attempt_outcome(result: transport.TransportResult) -> str:
+    if result.succeeded:
+        return "succeeded"
+    if result.status_code is not None:
+        return "http_error"
+    if result.timed_out:
+        return "timeout"
+    return "not_sent" if result.not_sent else "connection_error"
+
+
+def attempt_recorded(
+    *,
+    webhook: Webhook,
+    delivery: Delivery,
+    attempt_number: int,
+    attempted_at: datetime,
+    result: transport.TransportResult,
+    error: str,
+    retry_at: datetime | None,
+    healthy_before: bool,
+) -> None:
+    """Count an attempt; a failed one also gets its log line.
+
+    `healthy_before`: the endpoint was not failing when this was sent; only then does a first
+    attempt's lag say how long the system took, rather than how long a failing endpoint held it.
+    """
+    outcome = attempt_outcome(result)
+    ATTEMPTS.labels(outcome, _status_class(result.status_code)).inc()
+    ATTEMPT_DURATION.observe(result.duration_ms / 1000)
+    if attempt_number == 1 and healthy_before and not delivery.resend_count:
+        FIRST_ATTEMPT_LAG.observe(max(0.0, (attempted_at - delivery.created_at).total_seconds()))
+    if result.succeeded:
+        return  # a line per success would cost more than the request at full speed
+    final = retry_at is None
+    if final:
+        DELIVERIES_FAILED.inc()
+    fields = {
+        "endpoint_id": webhook.pk,
+        "account_id": webhook.account_id,
+        "delivery_id": delivery.pk,
+        "msg_id": delivery.event.msg_id,
+        "attempt": attempt_number,
+        "outcome": outcome,
+        "status_code": result.status_code,
+        "duration_ms": result.duration_ms,
+        "error": error,
+        "retry_at": retry_at.isoformat() if retry_at else None,
+    }
+    logger.warning(
+        "attempt failed: endpoint %s delivery %s (%s) attempt %s: %s, %s in %s ms; %s",
+        webhook.pk,
+        delivery.pk,
+        fields["msg_id"],
+        attempt_number,
+        outcome,
+        result.status_code or "no answer",
+        result.duration_ms,
+        f"retry at {fields['retry_at']}" if retry_at else "failed for good",
+        extra=fields,
+    )
+
+
+def deliveries_failed(count: int) -> None:
+    """Deliveries failed for good together (an endpoint disabled with notifications on their way)."""
+    if count:
+        DELIVERIES_FAILED.inc(count)
+
+
+# A change to one of these is a problem an operator may act on; the others are good news or an admin's choice.
+TROUBLE_STATES = {"failing", "waiting", "disabled"}
+
+
+def endpoint_state_changed(*, webhook: Webhook, state: str, reason: str, **figures: Any) -> None:
+    """One line, and one count, per change of `Webhook.state` (active, failing, waiting, paused, disabled)."""
+    ENDPOINT_STATE_CHANGES.labels(state).inc()
+    fields = {"endpoint_id": webhook.pk, "account_id": webhook.account_id, "state": state, "reason": reason, **figures}
+    (logger.warning if state in TROUBLE_STATES else logger.info)(
+        "endpoint %s is now %s: %s", webhook.pk, state, reason, extra=fields
+    )
