@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from whitenoise.compress import Compressor
 
 from .settings import *  # noqa: F403
-from .settings import env_bool
+from .settings import env_bool, env_list
 
 if env_bool("DEBUG", default=False):
     # Debug pages show settings and code to anyone who can make an error.
@@ -36,6 +36,10 @@ STORAGES = {
 # Source maps are fetched by developer tools alone: compressing them at deploy time would take half of
 # `collectstatic`'s time (they are served uncompressed).
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
+
+# Behind the TLS proxy: failed logins are counted by the visitor's address (X-Real-IP, from the proxy only).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+AXES_CLIENT_IP_CALLABLE = "dialogform_hooks.client_ip.client_ip"
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
 # A load balancer's health check may come over plain HTTP from inside the network.

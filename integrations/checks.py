@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.apps import apps
@@ -183,9 +184,29 @@ def check_templates(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
     return []
 
 
+def check_metrics(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    from .metrics import MULTIPROCESS_DIR_VARIABLE
+
+    directory = os.environ.get(MULTIPROCESS_DIR_VARIABLE, "")
+    if conf.METRICS_TOKEN and not os.path.isdir(directory):
+        # Each process would count on its own: /metrics would show the web process's counters, not the workers'.
+        return [
+            checks.Warning(
+                f"/metrics is on but {MULTIPROCESS_DIR_VARIABLE} is "
+                + (f"not a directory ({directory!r})." if directory else "unset.")
+                + " The workers' counters would not reach it.",
+                hint=f"Set {MULTIPROCESS_DIR_VARIABLE} to the same existing, writable directory for every web "
+                "and worker process of the machine (see docs/deploy.md, 'Metrics').",
+                id="integrations.W017",
+            )
+        ]
+    return []
+
+
 def register() -> None:
     checks.register(check_settings, "integrations")
     checks.register(check_host, "integrations")
     checks.register(check_shared_cache, "integrations")
     checks.register(check_templates, "integrations", "templates")
+    checks.register(check_metrics, "integrations")
     checks.register(check_private_urls_in_production, "integrations", deploy=True)

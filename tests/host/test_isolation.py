@@ -24,7 +24,9 @@ from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
 
 # Who may open each URL, by URL name (namespace:name). A new URL must be added here.
 # A share link is for anyone who has it; the API's schema and docs say nothing about any account.
-PUBLIC = {"login", "logout", "chats:participant", "api-schema", "api-docs"}
+PUBLIC = {"login", "logout", "chats:participant", "api-schema", "api-docs", "healthz"}
+# The operator's bearer token, no account's (tests/integrations/test_operations.py): no account data behind it.
+OPERATORS = {"metrics"}
 SIGNED_IN = {"home"}  # any signed-in user; shows only their own account
 ACCOUNT_ADMINS = {
     "integrations:index",
@@ -153,7 +155,7 @@ def every_url(theirs: dict[str, Any]) -> list[tuple[str, str]]:
     for name, pattern, namespace in url_patterns():
         if namespace in STAFF_NAMESPACES:
             continue
-        assert name in PUBLIC | SIGNED_IN | ACCOUNT_ADMINS | API_KEY_HOLDERS, (
+        assert name in PUBLIC | OPERATORS | SIGNED_IN | ACCOUNT_ADMINS | API_KEY_HOLDERS, (
             f"classify the new URL {name!r} in {__file__}"
         )
         urls.append((name, fill(name, pattern, theirs)))
@@ -162,13 +164,15 @@ def every_url(theirs: dict[str, Any]) -> list[tuple[str, str]]:
 
 def test_every_url_is_classified(db: None, theirs: dict[str, Any]) -> None:
     names = {name for name, _ in every_url(theirs)}
-    assert names == PUBLIC | SIGNED_IN | ACCOUNT_ADMINS | API_KEY_HOLDERS  # and nothing listed here has gone
+    assert (
+        names == PUBLIC | OPERATORS | SIGNED_IN | ACCOUNT_ADMINS | API_KEY_HOLDERS
+    )  # and nothing listed here has gone
 
 
 def test_signed_out_visitors_get_the_login_page(client: Client, theirs: dict[str, Any]) -> None:
     before = snapshot(theirs["account"])
     for name, url in every_url(theirs):
-        if name in PUBLIC | API_KEY_HOLDERS:
+        if name in PUBLIC | OPERATORS | API_KEY_HOLDERS:
             continue
         for method in (client.get, client.post):
             response = method(url)
@@ -184,7 +188,7 @@ def test_an_admin_of_another_account_gets_404s_and_changes_nothing(
     client.force_login(admin_user)
     before = snapshot(theirs["account"])
     for name, url in every_url(theirs):
-        if name in PUBLIC:
+        if name in PUBLIC | OPERATORS:
             continue
         for method in ("get", "post"):
             response = getattr(client, method)(url, follow=True)
@@ -286,7 +290,7 @@ def test_every_form_action_needs_a_csrf_token(admin_user: Any, account: Account,
     client.force_login(admin_user)
     before = snapshot(account)
     for name, url in every_url(own):
-        if name in API_KEY_HOLDERS | {"api-schema", "api-docs"}:
+        if name in API_KEY_HOLDERS | OPERATORS | {"api-schema", "api-docs", "healthz"}:
             continue  # no cookies there: a key in a header is never sent by a browser on its own
         assert client.post(url).status_code == 403, name
     assert snapshot(account) == before

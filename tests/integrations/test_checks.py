@@ -95,3 +95,20 @@ def test_without_django_htmx_the_pages_are_reported(monkeypatch: pytest.MonkeyPa
     report = check_errors()
     assert "integrations.E016" in report and "Add 'django_htmx' to INSTALLED_APPS" in report
     assert report.count("integrations.E") == 1, report
+
+
+def test_metrics_without_a_shared_directory_are_reported(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from integrations.checks import check_metrics
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    assert check_metrics() == []  # metrics off: nothing to say
+    settings.INTEGRATIONS_METRICS_TOKEN = "t" * 40
+    [unset] = check_metrics()
+    assert unset.id == "integrations.W017" and "PROMETHEUS_MULTIPROC_DIR is unset" in unset.msg
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "missing"))
+    [missing] = check_metrics()
+    assert "is not a directory" in missing.msg
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    assert check_metrics() == []

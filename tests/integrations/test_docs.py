@@ -50,7 +50,8 @@ def test_every_default_the_docs_show_is_the_one_in_conf(defaults: dict[str, str]
     wrong = [
         (doc, name, value, defaults.get(name))
         for doc, name, value in shown
-        if name != "INTEGRATIONS_ACCOUNT_MODEL" and value.strip("`") != defaults.get(name)
+        if name != "INTEGRATIONS_ACCOUNT_MODEL"
+        and ("" if value == "(none)" else value.strip("`")) != defaults.get(name)
     ]
     assert wrong == []
 
