@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from functools import cache
 
 from django.db import DatabaseError
 from django.utils import timezone
@@ -24,33 +26,53 @@ from . import status
 PREFIX = "dialogform_webhook"
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
-# prometheus-client adds `_total` to counters' names.
-ATTEMPTS = Counter(
-    f"{PREFIX}_attempts",
-    "Delivery attempts, by outcome (succeeded, http_error, timeout, connection_error, not_sent) and the "
-    "receiver's HTTP status class (2xx to 5xx, or none without an answer).",
-    ["outcome", "status_class"],
-)
-ATTEMPT_DURATION = Histogram(
-    f"{PREFIX}_attempt_duration_seconds",
-    "How long delivery attempts took, from connecting to the end of the answer.",
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30),
-)
-FIRST_ATTEMPT_LAG = Histogram(
-    f"{PREFIX}_first_attempt_lag_seconds",
-    "From an event's recording (the commit of the change that caused it) to its first attempt, "
-    "to endpoints that were not failing; resends are not counted.",
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
-)
-DELIVERIES_FAILED = Counter(
-    f"{PREFIX}_deliveries_failed",
-    "Deliveries failed for good: retries used up, the endpoint disabled, or sending gave up.",
-)
-ENDPOINT_STATE_CHANGES = Counter(
-    f"{PREFIX}_endpoint_state_changes",
-    "Endpoints changing state, by the state they change to (failing, waiting, disabled, active, paused).",
-    ["state"],
-)
+
+@dataclass(frozen=True)
+class SendingMetrics:
+    attempts: Counter
+    attempt_duration: Histogram
+    first_attempt_lag: Histogram
+    deliveries_failed: Counter
+    endpoint_state_changes: Counter
+
+    def all(self) -> tuple[Counter | Histogram, ...]:
+        return tuple(getattr(self, item.name) for item in fields(self))
+
+
+@cache
+def sending_metrics() -> SendingMetrics:
+    """Made on first use, by the processes that send: in multiprocess mode each process that makes
+    them keeps a file for them, and a web process or a management command has nothing to count.
+    (prometheus-client adds `_total` to counters' names.)
+    """
+    return SendingMetrics(
+        attempts=Counter(
+            f"{PREFIX}_attempts",
+            "Delivery attempts, by outcome (succeeded, http_error, timeout, connection_error, not_sent) and "
+            "the receiver's HTTP status class (2xx to 5xx, or none without an answer).",
+            ["outcome", "status_class"],
+        ),
+        attempt_duration=Histogram(
+            f"{PREFIX}_attempt_duration_seconds",
+            "How long delivery attempts took, from connecting to the end of the answer.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30),
+        ),
+        first_attempt_lag=Histogram(
+            f"{PREFIX}_first_attempt_lag_seconds",
+            "From an event's recording (the commit of the change that caused it) to its first attempt, "
+            "to endpoints that were not failing; resends are not counted.",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
+        ),
+        deliveries_failed=Counter(
+            f"{PREFIX}_deliveries_failed",
+            "Deliveries failed for good: retries used up, the endpoint disabled, or sending gave up.",
+        ),
+        endpoint_state_changes=Counter(
+            f"{PREFIX}_endpoint_state_changes",
+            "Endpoints changing state, by the state they change to (failing, waiting, disabled, active, paused).",
+            ["state"],
+        ),
+    )
 
 
 def status_class(status_code: int | None) -> str:
@@ -137,5 +159,5 @@ class _ProcessCounters(Collector):
     """This module's counters and histograms as kept in this process (without the default registry's others)."""
 
     def collect(self) -> Iterator[Metric]:
-        for metric in (ATTEMPTS, ATTEMPT_DURATION, FIRST_ATTEMPT_LAG, DELIVERIES_FAILED, ENDPOINT_STATE_CHANGES):
+        for metric in sending_metrics().all():
             yield from metric.collect()

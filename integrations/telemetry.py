@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from . import transport
-from .metrics import ATTEMPT_DURATION, ATTEMPTS, DELIVERIES_FAILED, ENDPOINT_STATE_CHANGES, FIRST_ATTEMPT_LAG
-from .metrics import status_class as _status_class
+from .metrics import sending_metrics, status_class
 from .models import Delivery, Webhook
 
 logger = logging.getLogger(__name__)
@@ -47,15 +46,16 @@ def attempt_recorded(
     attempt's lag say how long the system took, rather than how long a failing endpoint held it.
     """
     outcome = attempt_outcome(result)
-    ATTEMPTS.labels(outcome, _status_class(result.status_code)).inc()
-    ATTEMPT_DURATION.observe(result.duration_ms / 1000)
+    metrics = sending_metrics()
+    metrics.attempts.labels(outcome, status_class(result.status_code)).inc()
+    metrics.attempt_duration.observe(result.duration_ms / 1000)
     if attempt_number == 1 and healthy_before and not delivery.resend_count:
-        FIRST_ATTEMPT_LAG.observe(max(0.0, (attempted_at - delivery.created_at).total_seconds()))
+        metrics.first_attempt_lag.observe(max(0.0, (attempted_at - delivery.created_at).total_seconds()))
     if result.succeeded:
         return  # a line per success would cost more than the request at full speed
     final = retry_at is None
     if final:
-        DELIVERIES_FAILED.inc()
+        metrics.deliveries_failed.inc()
     fields = {
         "endpoint_id": webhook.pk,
         "account_id": webhook.account_id,
@@ -85,7 +85,7 @@ def attempt_recorded(
 def deliveries_failed(count: int) -> None:
     """Deliveries failed for good together (an endpoint disabled with notifications on their way)."""
     if count:
-        DELIVERIES_FAILED.inc(count)
+        sending_metrics().deliveries_failed.inc(count)
 
 
 # A change to one of these is a problem an operator may act on; the others are good news or an admin's choice.
@@ -94,7 +94,7 @@ TROUBLE_STATES = {"failing", "waiting", "disabled"}
 
 def endpoint_state_changed(*, webhook: Webhook, state: str, reason: str, **figures: Any) -> None:
     """One line, and one count, per change of `Webhook.state` (active, failing, waiting, paused, disabled)."""
-    ENDPOINT_STATE_CHANGES.labels(state).inc()
+    sending_metrics().endpoint_state_changes.labels(state).inc()
     fields = {"endpoint_id": webhook.pk, "account_id": webhook.account_id, "state": state, "reason": reason, **figures}
     (logger.warning if state in TROUBLE_STATES else logger.info)(
         "endpoint %s is now %s: %s", webhook.pk, state, reason, extra=fields
