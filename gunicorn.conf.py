@@ -32,7 +32,7 @@ logconfig_dict: dict[str, Any] = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "chosen"}},
     "loggers": {
         "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["console"] if accesslog else [], "level": "INFO", "propagate": False},
     },
 }
 
