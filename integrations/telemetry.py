@@ -3,7 +3,8 @@ attempt and per change of an endpoint's state.
 
 Each line carries its figures as fields (`extra`), which a JSON formatter writes as keys, and says
 them in its message too, for plain logs. Never a secret, a body, a header value or the endpoint's
-URL (customers put tokens in URLs): ids, outcome, status and duration are enough to find the rest.
+URL (customers put tokens in its path and query; an error may name its host): ids, outcome, status
+and duration are enough to find the rest.
 """
 
 from __future__ import annotations
