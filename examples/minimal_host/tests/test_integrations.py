@@ -79,6 +79,25 @@ def test_a_submission_reaches_the_receiver_signed(httpserver: Any) -> None:
     assert request.headers["webhook-id"] == Event.objects.get().msg_id
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_operators_urls_answer_in_this_project(client: Any, settings: Any, httpserver: Any) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    team = Team.objects.create(name="Acme")
+    Webhook.objects.create(account=team, url=f"http://127.0.0.1:{httpserver.port}/hook")
+    survey = Survey.objects.create(team=team, title="Onboarding")
+    Submission.objects.create(survey=survey, reference="r-7", submitted_at=timezone.now(), points=1)
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json()["deliveries_due"] == 1
+
+    queue = webhooks_queue()
+    WebhookWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+    settings.INTEGRATIONS_METRICS_TOKEN = "m" * 40
+    assert client.get("/metrics").status_code == 401
+    metrics = client.get("/metrics", HTTP_AUTHORIZATION="Bearer " + "m" * 40).content.decode()
+    assert 'dialogform_webhook_attempts_total{outcome="succeeded",status_class="2xx"}' in metrics
+    assert client.get("/healthz").json()["deliveries_due"] == 0
+
+
 @pytest.fixture
 def team(client: Any, django_user_model: Any) -> Team:
     """A team, with its admin signed in on `client`."""
