@@ -12,6 +12,7 @@ from accounts.models import Account
 from chats.models import Chat, Flow
 from integrations.apikeys import api_key_create
 from integrations.models import Delivery, Event, Webhook
+from tests.helpers import rate_window_with_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,6 +105,7 @@ def test_tests_and_resends_keep_the_pages_limit_per_key(
     client: Client, settings: Any, key: str, webhook: Webhook
 ) -> None:
     settings.INTEGRATIONS_ACTION_RATE = "2/m"
+    rate_window_with_room(f"api-key:{key.split('.')[0]}")
     answers = [call(client, "post", f"/api/v1/webhooks/{webhook.pk}/test/", key).status_code for _ in range(3)]
     assert answers == [202, 202, 429]
 
@@ -185,6 +187,7 @@ def test_recover_counts_on_a_dry_run_then_resends_once(client: Client, key: str,
     Delivery.objects.update(status=Delivery.Status.FAILED, next_attempt_at=None)
     url = f"/api/v1/webhooks/{webhook.pk}/recover/"
     since = "2020-01-01T00:00:00Z"
+    rate_window_with_room(f"api-key:{key.split('.')[0]}", room=10)  # the recoveries below in one window
     dry = call(client, "post", url, key, {"since": since, "dryRun": True})
     assert (dry.status_code, dry.json()["count"], dry.json()["dryRun"]) == (200, 1, True)
     assert Delivery.objects.get().status == Delivery.Status.FAILED
