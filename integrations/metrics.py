@@ -13,13 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from functools import cache
 
-from django.db import DatabaseError
-from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from redis.exceptions import RedisError
 
 from . import status
 
@@ -80,44 +77,37 @@ def status_class(status_code: int | None) -> str:
 
 
 class SystemCollector(Collector):
-    """The gauges read at scrape time: a part that does not answer gives `…_up 0` and no figures of its own."""
+    """The gauges read at scrape time, from the figures /healthz reads: a part that does not answer
+    gives `…_up 0` and no figures of its own."""
 
     def collect(self) -> Iterator[Metric]:
-        now = timezone.now()
-        database_up = GaugeMetricFamily(f"{PREFIX}_database_up", "1 when the database answered this scrape.")
-        redis_up = GaugeMetricFamily(f"{PREFIX}_redis_up", "1 when Redis answered this scrape.")
-        try:
-            backlog = status.backlog(now)
-            states = status.endpoint_state_counts(now)
-        except DatabaseError:
-            database_up.add_metric([], 0)
-        else:
-            database_up.add_metric([], 1)
+        system = status.system_status(with_endpoint_states=True)
+        yield GaugeMetricFamily(
+            f"{PREFIX}_database_up", "1 when the database answered this scrape.", value=int(system.database)
+        )
+        yield GaugeMetricFamily(f"{PREFIX}_redis_up", "1 when Redis answered this scrape.", value=int(system.redis))
+        if system.backlog is not None:
             yield GaugeMetricFamily(
                 f"{PREFIX}_deliveries_due",
                 "Deliveries due now to endpoints that are on and not cooling down.",
-                value=backlog.due,
+                value=system.backlog.due,
             )
             yield GaugeMetricFamily(
                 f"{PREFIX}_oldest_due_age_seconds",
                 "How long the oldest of those has been due (0 when none is).",
-                value=backlog.oldest_age(now),
+                value=system.backlog.oldest_age(system.checked_at),
             )
+        if system.endpoint_states is not None:
             endpoints = GaugeMetricFamily(
                 f"{PREFIX}_endpoints",
                 "Endpoints by state: active, failing, waiting (circuit breaker open), paused, disabled.",
                 labels=["state"],
             )
-            for state, count in states.items():
+            for state, count in system.endpoint_states.items():
                 endpoints.add_metric([state], count)
             yield endpoints
-        yield database_up
-        try:
-            queue = status.queue_figures()
-        except RedisError:
-            redis_up.add_metric([], 0)
-        else:
-            redis_up.add_metric([], 1)
+        queue = system.queue
+        if queue is not None:
             jobs = GaugeMetricFamily(
                 f"{PREFIX}_queue_jobs",
                 "Jobs of the webhooks queue: queued (waiting for a worker), scheduled (retries to come), failed.",
@@ -136,7 +126,6 @@ class SystemCollector(Collector):
                     "When a worker last finished sending an endpoint's deliveries (Unix time).",
                     value=queue.last_job_finished_at,
                 )
-        yield redis_up
 
 
 def is_multiprocess() -> bool:

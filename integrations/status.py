@@ -120,14 +120,22 @@ def queue_figures() -> QueueFigures:
 
 @dataclass
 class SystemStatus:
-    """What /healthz answers: healthy unless a part is unreachable or deliveries wait too long."""
+    """What /healthz answers (and /metrics' gauges read): healthy unless a part is unreachable or
+    deliveries wait too long. A part's figures are None when it did not answer."""
 
     checked_at: datetime
-    database: bool = False
-    redis: bool = False
     backlog: Backlog | None = None
+    endpoint_states: dict[str, int] | None = None
     queue: QueueFigures | None = None
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def database(self) -> bool:
+        return self.backlog is not None
+
+    @property
+    def redis(self) -> bool:
+        return self.queue is not None
 
     @property
     def healthy(self) -> bool:
@@ -152,16 +160,18 @@ class SystemStatus:
         }
 
 
-def system_status() -> SystemStatus:
+def system_status(*, with_endpoint_states: bool = False) -> SystemStatus:
+    """The figures, each part asked once; `with_endpoint_states` adds a scan of every endpoint (for /metrics)."""
     status = SystemStatus(checked_at=timezone.now())
     try:
-        status.backlog = backlog(status.checked_at)
-        status.database = True
+        figures = backlog(status.checked_at)
+        if with_endpoint_states:
+            status.endpoint_states = endpoint_state_counts(status.checked_at)
+        status.backlog = figures
     except DatabaseError as error:
         status.problems.append(f"The database is unreachable ({type(error).__name__}).")
     try:
         status.queue = queue_figures()
-        status.redis = True
     except RedisError as error:
         status.problems.append(f"Redis is unreachable ({type(error).__name__}).")
     if status.backlog is not None:

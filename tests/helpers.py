@@ -108,3 +108,17 @@ def rate_window_with_room(key_value: str, *, period: int = 60, room: float = 5.0
     left = _get_window(key_value, period) - time.time()
     if left < room:
         time.sleep(max(0.0, left) + 1.05)  # _get_window counts in whole seconds
+
+
+MetricSamples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def metric_samples(text: str) -> MetricSamples:
+    """/metrics' text as {(sample name, sorted labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from integrations.testing import free_port, redis_server_start
+from tests.helpers import MetricSamples, metric_samples
 
 pytestmark = pytest.mark.once
 
@@ -78,14 +78,10 @@ class Production:
             "INTEGRATIONS_RETRY_SCHEDULE": "",  # a failed attempt fails its delivery for good
         }
 
-    def metrics(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    def metrics(self) -> MetricSamples:
         answer = self.get("/metrics", headers={**PROXIED, "Authorization": f"Bearer {TOKEN}"})
         assert answer.status_code == 200, answer.text
-        return {
-            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(answer.text)
-            for sample in family.samples
-        }
+        return metric_samples(answer.text)
 
 
 def _environment(work: Path, redis_url: str, port: int) -> dict[str, str]:

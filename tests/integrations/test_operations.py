@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
-from prometheus_client.parser import text_string_to_metric_families
 
 from accounts.models import Account
 from chats.models import Chat, Flow
@@ -28,6 +27,7 @@ from integrations.models import Delivery, Webhook
 from integrations.outbox import delivery_resend
 from integrations.queue import forget_queue, redis_connection
 from integrations.webhooks import webhook_update
+from tests.helpers import MetricSamples, metric_samples
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,18 +39,14 @@ def complete(flow: Flow, identifier: str) -> None:
     Chat.objects.create(flow=flow, identifier=identifier, status=Chat.Status.COMPLETED)
 
 
-def samples(client: Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+def samples(client: Client) -> MetricSamples:
     answer = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert answer.status_code == 200, answer.content
     assert answer["Content-Type"].startswith("text/plain; version=")
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(answer.content.decode())
-        for sample in family.samples
-    }
+    return metric_samples(answer.content.decode())
 
 
-def value(figures: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
+def value(figures: MetricSamples, name: str, **labels: str) -> float:
     return figures.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
