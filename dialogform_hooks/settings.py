@@ -156,6 +156,8 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "integrations.error_reports.SecretsHidingFil
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+# Seconds before a mail server that does not answer is given up on (the alert is logged as not sent).
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "DialogForm <notifications@dialogform.invalid>")
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

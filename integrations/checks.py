@@ -203,10 +203,27 @@ def check_metrics(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
     return []
 
 
+def check_mail_timeout(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    smtp = getattr(settings, "EMAIL_BACKEND", "") == "django.core.mail.backends.smtp.EmailBackend"
+    if smtp and getattr(settings, "EMAIL_TIMEOUT", None) is None:
+        # Off the sending path either way; without a timeout a mail server that hangs holds the signals' thread
+        # for ever, and every signal after it (other accounts' alerts, a host's receivers) waits behind it.
+        return [
+            checks.Warning(
+                "EMAIL_TIMEOUT is not set: a mail server that accepts and never answers would hold the "
+                "endpoint alerts, and every signal after them, for ever.",
+                hint="Set EMAIL_TIMEOUT, e.g. EMAIL_TIMEOUT = 10 (seconds).",
+                id="integrations.W018",
+            )
+        ]
+    return []
+
+
 def register() -> None:
     checks.register(check_settings, "integrations")
     checks.register(check_host, "integrations")
     checks.register(check_shared_cache, "integrations")
     checks.register(check_templates, "integrations", "templates")
     checks.register(check_metrics, "integrations")
+    checks.register(check_mail_timeout, "integrations")
     checks.register(check_private_urls_in_production, "integrations", deploy=True)

@@ -246,6 +246,16 @@ class Settings:
         return float(getattr(settings, "INTEGRATIONS_TEST_WAIT_SECONDS", 3.0))
 
     @property
+    def SIGNALS_QUEUE_MAX(self) -> int:
+        """Signals a process keeps waiting for its signals' thread; past this one is dropped, with an error logged."""
+        return int(getattr(settings, "INTEGRATIONS_SIGNALS_QUEUE_MAX", 10_000))
+
+    @property
+    def SIGNALS_EXIT_WAIT(self) -> float:
+        """Seconds a stopping process waits for its signals (the admins' e-mails) still to be sent."""
+        return float(getattr(settings, "INTEGRATIONS_SIGNALS_EXIT_WAIT", 10.0))
+
+    @property
     def HEALTHZ_MAX_DUE_AGE(self) -> float:
         """Seconds the oldest due delivery may wait before /healthz answers 503 (workers too few or stopped)."""
         return float(getattr(settings, "INTEGRATIONS_HEALTHZ_MAX_DUE_AGE", 300.0))

@@ -7,6 +7,8 @@ disabled). A host that tells its admins another way disconnects them, e.g.
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from typing import Any
 
 from django.conf import settings
@@ -24,17 +26,30 @@ from .signals import (
     webhook_recovered,
 )
 
+logger = logging.getLogger(__name__)
+
 WHERE = "the Integrations page (avatar → Integrations → Webhook)"
 
 
 def _email_admins(webhook: Webhook, subject: str, message: str) -> None:
     recipients = get_adapter().account_admin_emails(webhook.account_id)
-    if recipients:
+    if not recipients:
+        return
+    try:
         send_mail(
             subject=f"{conf.PRODUCT_NAME}: {subject}",
             message=message,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=recipients,
+        )
+    except (OSError, smtplib.SMTPException) as error:  # a timeout is an OSError (EMAIL_TIMEOUT)
+        # The page's banner still says it; the next change of state sends the next message.
+        logger.warning(
+            "e-mail to the admins of endpoint %s not sent (%s): %s",
+            webhook.pk,
+            subject,
+            type(error).__name__,
+            extra={"endpoint_id": webhook.pk, "account_id": webhook.account_id, "error": type(error).__name__},
         )
 
 

@@ -5,5 +5,6 @@ import os
 
 from tests.settings import *  # noqa: F403
 
-# For example FAULT_SETTINGS='{"INTEGRATIONS_ATTEMPT_TIMEOUT": 1}'.
+# For example FAULT_SETTINGS='{"INTEGRATIONS_ATTEMPT_TIMEOUT": 1}'; FAULT_EXTRA_APPS adds test apps.
 globals().update(json.loads(os.environ.get("FAULT_SETTINGS", "{}")))
+INSTALLED_APPS = [*INSTALLED_APPS, *globals().get("FAULT_EXTRA_APPS", [])]  # noqa: F405

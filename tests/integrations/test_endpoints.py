@@ -24,7 +24,7 @@ from integrations import events
 from integrations.jobs import deliver_webhook
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
 from integrations.outbox import deliveries_to_recover, webhook_recover, webhook_send_example
-from integrations.signals import webhook_failing, webhook_recovered
+from integrations.signals import signals_sent, webhook_failing, webhook_recovered
 from tests.helpers import endpoint_form, rate_window_with_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -168,6 +168,7 @@ def test_the_admins_are_told_once_when_an_endpoint_fails_and_once_when_it_recove
         deliver_webhook(webhook.pk)  # four failures: past the threshold twice over
         webhook.refresh_from_db()
         assert webhook.failing_alert_at is not None
+        assert signals_sent(10)
         assert told == ["failing"]
         [failing_mail] = mail.outbox
         assert "failing" in failing_mail.subject and "(CRM)" in failing_mail.body
@@ -178,6 +179,7 @@ def test_the_admins_are_told_once_when_an_endpoint_fails_and_once_when_it_recove
         Webhook.objects.filter(pk=webhook.pk).update(breaker_open_until=None)
         Delivery.objects.update(next_attempt_at=timezone.now())
         deliver_webhook(webhook.pk)
+        assert signals_sent(10)
         assert told == ["failing", "recovered"]
         assert "recovered" in mail.outbox[1].subject
         webhook.refresh_from_db()

@@ -15,6 +15,7 @@ from chats.models import Chat, Flow
 from integrations.health import deliveries_failed_since_failing, webhook_enable
 from integrations.jobs import deliver_webhook
 from integrations.models import Delivery, DeliveryAttempt, Webhook
+from integrations.signals import signals_sent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,6 +97,7 @@ def test_a_410_disables_the_webhook_at_once_and_tells_the_admins(
     assert webhook.is_active is False
     assert "410 Gone" in webhook.disabled_reason
     assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.FAILED}
+    assert signals_sent(10)
     [email] = mail.outbox
     assert email.to == ["ada@example.com"]
     assert webhook.url in email.body
@@ -114,6 +116,7 @@ def test_days_of_nothing_but_failures_disable_the_webhook(
     failing.refresh_from_db()
     assert failing.is_active is False
     assert failing.disabled_reason == "Every delivery attempt failed for 5 days."
+    assert signals_sent(10)
     assert len(mail.outbox) == 1
     assert Delivery.objects.filter(status=Delivery.Status.PENDING).count() == 0
     assert deliveries_failed_since_failing(webhook=failing).count() == 2

@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from integrations.health import webhook_disable, webhook_enable
 from integrations.models import Delivery, Webhook
-from integrations.signals import EMAIL_ADMINS_ON_DISABLE, delivery_failed, webhook_disabled, webhook_enabled
+from integrations.signals import (
+    EMAIL_ADMINS_ON_DISABLE,
+    delivery_failed,
+    signals_sent,
+    webhook_disabled,
+    webhook_enabled,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,10 +48,12 @@ def test_disabling_and_enabling_send_their_signals_and_the_admins_get_an_email(
     admin_user.email = "ada@example.com"
     admin_user.save()
     webhook_disable(webhook=webhook, reason="The endpoint answered 410 Gone.")
+    assert signals_sent(10)
     assert [(name, kwargs["reason"]) for name, kwargs in heard] == [("disabled", "The endpoint answered 410 Gone.")]
     assert heard[0][1]["webhook"].pk == webhook.pk
     assert [message.to for message in mail.outbox] == [["ada@example.com"]]
     webhook_enable(webhook=webhook, resend_failed=False)
+    assert signals_sent(10)
     assert [name for name, _ in heard] == ["disabled", "enabled"]
     assert heard[1][1]["resent"] == 0
 
@@ -58,6 +66,7 @@ def test_a_host_replaces_the_email_by_disconnecting_the_default_receiver(
     assert webhook_disabled.disconnect(sender=Webhook, dispatch_uid=EMAIL_ADMINS_ON_DISABLE)
     try:
         webhook_disable(webhook=webhook, reason="Gone.")
+        assert signals_sent(10)
     finally:
         from integrations import notices
 
@@ -73,6 +82,7 @@ def test_a_receiver_that_raises_never_undoes_the_change(webhook: Webhook, caplog
     webhook_disabled.connect(broken, weak=False, dispatch_uid="test.broken")
     try:
         webhook_disable(webhook=webhook, reason="Gone.")
+        assert signals_sent(10)
     finally:
         webhook_disabled.disconnect(dispatch_uid="test.broken")
     webhook.refresh_from_db()
@@ -87,6 +97,7 @@ def sent_to_a_failing_receiver(chat: Any, receiver: Any, run_worker: Any) -> Del
     chat.status = "completed"
     chat.save()
     run_worker()
+    assert signals_sent(10)
     return Delivery.objects.get()
 
 
