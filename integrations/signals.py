@@ -64,7 +64,9 @@ class SignalSender:
         """Hand the signal to the sending thread; never waits. A full queue drops it, loudly."""
         waiting = self._started()
         # Copies: the thread that put them goes on changing its objects (a webhook's health counters).
-        kwargs = {name: copy.copy(value) if isinstance(value, models.Model) else value for name, value in kwargs.items()}
+        kwargs = {
+            name: copy.copy(value) if isinstance(value, models.Model) else value for name, value in kwargs.items()
+        }
         try:
             waiting.put_nowait((signal, sender, kwargs))
         except queue.Full:
