@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import http.client
+import logging
 import socket
 import threading
 import time
@@ -89,7 +92,73 @@ def _cut(sock: socket.socket) -> None:
 _watchdog = _Watchdog()
 
 
+class AnswerCutShort(http.client.HTTPException):
+    """The receiver closed the connection before its answer's header block ended."""
+
+
+class _LineWatch:
+    """An answer's stream that remembers the last line read: the header block must end with an empty line."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.last_line: bytes | None = None
+
+    def readline(self, limit: int = -1) -> bytes:
+        self.last_line = self.stream.readline(limit)
+        return self.last_line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+class _FramedResponse(http.client.HTTPResponse):
+    """http.client takes the end of the stream for the end of the headers; an answer cut there is no answer.
+
+    `HTTP/1.1 200 OK\r\nContent-Ty`, then a close, is a failed attempt (retried with the same
+    webhook-id), not a success: at least once means a lost notification is worse than a repeated one.
+    """
+
+    def begin(self) -> None:
+        if self.headers is not None:
+            return
+        watch = _LineWatch(self.fp)
+        self.fp = watch
+        try:
+            super().begin()
+        finally:
+            self.fp = watch.stream
+        if watch.last_line == b"":
+            self.close()
+            raise AnswerCutShort("The receiver closed the connection in the middle of its answer.")
+
+
+# True while this thread (or task) is in an attempt: what libraries log meanwhile is about a customer's
+# endpoint, with its URL (customers put tokens in paths and queries), and the attempt's record says it anyway.
+_attempting = contextvars.ContextVar("integrations_attempting", default=False)
+
+
+class _QuietDuringAttempts(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _attempting.get()
+
+
+# The loggers of the libraries on the sending path. A filter on a logger survives a host's LOGGING config.
+LIBRARY_LOGGERS = (
+    "urllib3",
+    "urllib3.connection",
+    "urllib3.connectionpool",
+    "urllib3.poolmanager",
+    "urllib3.response",
+    "urllib3.util.retry",
+    "urllib3.util.ssl_",
+)
+for _name in LIBRARY_LOGGERS:
+    logging.getLogger(_name).addFilter(_QuietDuringAttempts())
+
+
 class _WatchedHTTPConnection(HTTPConnection):
+    response_class = _FramedResponse
+
     def connect(self) -> None:
         super().connect()
         _watchdog.track(self.sock)
@@ -100,6 +169,8 @@ class _WatchedHTTPConnection(HTTPConnection):
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
+    response_class = _FramedResponse
+
     def connect(self) -> None:
         super().connect()
         _watchdog.track(self.sock)
@@ -236,6 +307,7 @@ def post(*, url: str, body: bytes, headers: dict[str, str], timeout: float | Non
         return TransportResult(status_code=status_code, body=content, error=error, duration_ms=elapsed_ms, **kw)
 
     _watchdog.arm(deadline)
+    quiet = _attempting.set(True)
     response: BaseHTTPResponse | None = None
     try:
         scheme, hostname, port, path, host_header = _target(url)
@@ -279,6 +351,7 @@ def post(*, url: str, body: bytes, headers: dict[str, str], timeout: float | Non
         _watchdog.disarm()
         if response is not None:
             response.release_conn()
+        _attempting.reset(quiet)
 
 
 def _reason(error: BaseException) -> str:

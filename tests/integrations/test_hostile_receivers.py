@@ -40,6 +40,8 @@ class RawReceiver:
     """A TCP server that reads one HTTP request per connection, then writes `answer` and closes."""
 
     answer: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    # The answer by the request's path (its first line's second word), when set; `answer` otherwise.
+    answers_by_path: dict[bytes, bytes] = field(default_factory=dict)
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -89,7 +91,8 @@ class RawReceiver:
                     body += chunk
                 with self.lock:
                     self.requests += 1
-                conn.sendall(self.answer)
+                path = head.split(b"\r\n", 1)[0].split(b" ")[1:2]
+                conn.sendall(self.answers_by_path.get(path[0] if path else b"", self.answer))
                 conn.shutdown(socket.SHUT_WR)
             except OSError:
                 return
@@ -200,12 +203,29 @@ HOSTILE_ANSWERS = {
     "gzip that is not gzip": response(b"HTTP/1.1 500 Internal", b"Content-Encoding: gzip", body=b"not gzip"),
     "gzip of a NUL": response(b"HTTP/1.1 500 Internal", b"Content-Encoding: gzip", body=gzip.compress(b"\x00" * 100)),
     "two Content-Lengths that differ": response(b"HTTP/1.1 500 X", b"Content-Length: 1", body=b"ab"),
+    "a header block cut short": b"HTTP/1.1 200 OK\r\nContent-Ty",
+    "a status line, then the end": b"HTTP/1.1 200 OK\r\n",
+    "headers without their empty line": b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n",
 }
+# Answers that end before their header block does: no answer at all, whatever status they started with.
+CUT_SHORT = ["a header block cut short", "a status line, then the end", "headers without their empty line"]
 
 
 @pytest.mark.parametrize("answer", HOSTILE_ANSWERS.values(), ids=HOSTILE_ANSWERS.keys())
 def test_a_hostile_answer_ends_as_an_attempt_on_record(hostile: Callable[[bytes], Delivery], answer: bytes) -> None:
     assert_on_record(hostile(answer))
+
+
+@pytest.mark.parametrize("name", CUT_SHORT)
+def test_an_answer_cut_inside_its_header_block_is_a_failure_retried_like_any_other(
+    hostile: Callable[[bytes], Delivery], name: str
+) -> None:
+    delivery = hostile(HOSTILE_ANSWERS[name])
+    attempt = assert_on_record(delivery)
+    assert not attempt.succeeded
+    assert attempt.status_code is None
+    assert attempt.error == "Connection failed: The receiver closed the connection in the middle of its answer."
+    assert delivery.status == Delivery.Status.PENDING and delivery.next_attempt_at is not None
 
 
 def test_a_unicode_digit_retry_after_follows_the_schedule(hostile: Callable[[bytes], Delivery], settings: Any) -> None:
