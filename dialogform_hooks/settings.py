@@ -172,6 +172,7 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "dialogform_hooks.lockout.lockout_response"  # the template, with Retry-After
 AXES_RESET_ON_SUCCESS = True
 
 # "Send test" and "Resend" are rate-limited per user in Redis (django-ratelimit); Django's own

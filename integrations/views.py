@@ -300,7 +300,7 @@ def _refused(request: HttpRequest, webhook: Webhook, action: str) -> bool:
         return True
     refusal = action_refusal(request, action=action)
     if refusal:
-        messages.error(request, refusal)
+        messages.error(request, refusal.message)
         return True
     return False
 

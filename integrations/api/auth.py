@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
+from redis.exceptions import RedisError
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.permissions import BasePermission
@@ -15,6 +16,7 @@ from rest_framework_api_key.permissions import KeyParser
 
 from ..conf import conf
 from ..models import AccountAPIKey
+from ..ratelimits import limiter_down
 
 KEYWORD = "Api-Key"
 # last_used_at is written at most this often per key.
@@ -73,6 +75,14 @@ class APIKeyRateThrottle(SimpleRateThrottle):
 
     def get_rate(self) -> str:
         return conf.API_RATE
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        """Counted when the cache can count; without Redis the API's reads and writes go on (fail open)."""
+        try:
+            return super().allow_request(request, view)
+        except RedisError as error:
+            limiter_down("API keys' requests", error)
+            return True
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         if not isinstance(request.auth, AccountAPIKey):

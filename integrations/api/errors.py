@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import status
+from rest_framework.exceptions import APIException
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -29,6 +31,31 @@ ERROR_RESPONSES: dict[int, OpenApiResponse] = {
     404: _error("Not found (or another account's: the same answer)", "No such event."),
     429: _error("Over the key's rate; wait as long as Retry-After says", "Request was throttled."),
 }
+# The actions that make us send (test, example, resend, recover) are refused while their limiter cannot count.
+ACTION_ERROR_RESPONSES: dict[int, OpenApiResponse] = {
+    **ERROR_RESPONSES,
+    503: _error(
+        "The rate limiter is unavailable (our cache is down): nothing was done; wait as long as Retry-After says",
+        "Nothing was sent: our rate limiter is unavailable right now, so tests and examples are paused. "
+        "Try again in 30 seconds.",
+    ),
+}
+
+
+class ActionRefused(APIException):
+    """An action over its rate limit (429), or refused because the limit cannot be counted (503).
+
+    Its message says when to try again already; `wait` becomes the Retry-After header (DRF's handler).
+    """
+
+    status_code: int = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "throttled"
+
+    def __init__(self, detail: str, *, wait: int, limiter_down: bool) -> None:
+        super().__init__(detail, code="limiter_down" if limiter_down else "throttled")
+        if limiter_down:
+            self.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        self.wait = wait
 
 
 def flat_errors(errors: Any) -> dict[str, list[str]]:

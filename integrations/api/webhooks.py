@@ -11,7 +11,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -36,7 +36,7 @@ from ..webhooks import (
 )
 from .auth import request_api_key
 from .base import AccountAPIView
-from .errors import ERROR_RESPONSES, flat_errors
+from .errors import ACTION_ERROR_RESPONSES, ERROR_RESPONSES, ActionRefused, flat_errors
 from .ids import id_parameter
 
 
@@ -117,11 +117,14 @@ def _save(request: Request, webhook: Webhook | None, *, account_id: int) -> Webh
 
 
 def _refuse_if_limited(request: Request, action: str) -> None:
-    """The page's limit on tests, examples, resends and recoveries, counted per API key."""
+    """The page's limit on tests, examples, resends and recoveries, counted per API key.
+
+    Over it: a 429; when the limiter cannot count (Redis is down): a 503. Both with Retry-After.
+    """
     who = f"api-key:{request_api_key(request).prefix}"
     refusal = action_refusal(request, action=action, key=lambda group, req: who)
-    if refusal:
-        raise Throttled(detail=refusal)
+    if refusal is not None:
+        raise ActionRefused(refusal.message, wait=refusal.retry_after, limiter_down=refusal.limiter_down)
 
 
 @method_decorator(never_cache, name="dispatch")  # a created webhook's answer carries its secret
@@ -210,7 +213,7 @@ class WebhookSendTest(WebhookAPIView):
         description="A signed `test` notification to this webhook, through the normal delivery path.",
         request=None,
         parameters=[WEBHOOK_ID],
-        responses={202: ACCEPTED, **ERROR_RESPONSES},
+        responses={202: ACCEPTED, **ACTION_ERROR_RESPONSES},
     )
     def post(self, request: Request, webhook_id: int) -> Response:
         webhook = self.webhook(webhook_id)
@@ -234,7 +237,7 @@ class WebhookSendExample(WebhookAPIView):
         ),
         request=ExampleRequest,
         parameters=[WEBHOOK_ID],
-        responses={202: ACCEPTED, **ERROR_RESPONSES},
+        responses={202: ACCEPTED, **ACTION_ERROR_RESPONSES},
     )
     def post(self, request: Request, webhook_id: int) -> Response:
         webhook = self.webhook(webhook_id)
@@ -273,7 +276,7 @@ class WebhookRecover(WebhookAPIView):
         ),
         request=RecoverRequest,
         parameters=[WEBHOOK_ID],
-        responses={200: RECOVERED, 202: RECOVERED, **ERROR_RESPONSES},
+        responses={200: RECOVERED, 202: RECOVERED, **ACTION_ERROR_RESPONSES},
     )
     def post(self, request: Request, webhook_id: int) -> Response:
         webhook = self.webhook(webhook_id)
@@ -298,7 +301,7 @@ class DeliveryResend(AccountAPIView):
         description="Sends it again with the same `webhook-id` and a fresh retry schedule.",
         request=None,
         parameters=[id_parameter("delivery_id")],
-        responses={202: ACCEPTED, **ERROR_RESPONSES},
+        responses={202: ACCEPTED, **ACTION_ERROR_RESPONSES},
     )
     def post(self, request: Request, delivery_id: int) -> Response:
         deliveries = Delivery.objects.filter(pk=delivery_id, event__account_id=self.account_id)

@@ -106,8 +106,57 @@ def test_tests_and_resends_keep_the_pages_limit_per_key(
 ) -> None:
     settings.INTEGRATIONS_ACTION_RATE = "2/m"
     rate_window_with_room(f"api-key:{key.split('.')[0]}")
-    answers = [call(client, "post", f"/api/v1/webhooks/{webhook.pk}/test/", key).status_code for _ in range(3)]
-    assert answers == [202, 202, 429]
+    answers = [call(client, "post", f"/api/v1/webhooks/{webhook.pk}/test/", key) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [202, 202, 429]
+    refused = answers[-1]
+    assert 1 <= int(refused["Retry-After"]) <= 60  # the rest of the limit's minute
+    assert refused.json()["detail"] == (
+        f"Too many tests and examples: 2 per minute are allowed. Try again in {refused['Retry-After']} seconds."
+    )
+
+
+@pytest.fixture
+def redis_down(settings: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache and the queue at a port where nothing listens: Redis is down."""
+    from integrations import ratelimits
+    from integrations.queue import forget_queue
+    from integrations.testing import free_port
+
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": nowhere}}
+    settings.RQ_QUEUES = {"webhooks": {"URL": nowhere}}
+    forget_queue()
+    monkeypatch.setattr(ratelimits, "_warned_at", {})  # what earlier tests warned about is not this test's
+    caplog.set_level("WARNING", logger="integrations.ratelimits")
+
+
+def test_without_redis_the_api_reads_and_writes_and_refuses_actions_with_503(
+    client: Client, key: str, webhook: Webhook, flow: Flow, redis_down: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    Chat.objects.create(flow=flow, identifier="saved", status=Chat.Status.COMPLETED)  # the outbox needs no Redis
+    delivery = Delivery.objects.get()
+    for _ in range(3):  # the throttle cannot count: it lets requests through
+        assert call(client, "get", "/api/v1/webhooks/", key).status_code == 200
+        assert call(client, "get", "/api/v1/events/", key).status_code == 200
+    changed = call(client, "patch", f"/api/v1/webhooks/{webhook.pk}/", key, {"description": "CRM"})
+    assert (changed.status_code, changed.json()["description"]) == (200, "CRM")
+    events_before = Event.objects.count()
+    for url, body in (
+        (f"/api/v1/webhooks/{webhook.pk}/test/", None),
+        (f"/api/v1/webhooks/{webhook.pk}/example/", {"eventType": "deleted"}),
+        (f"/api/v1/deliveries/{delivery.pk}/resend/", None),
+        (f"/api/v1/webhooks/{webhook.pk}/recover/", {"since": "2020-01-01T00:00:00Z"}),
+    ):
+        refused = call(client, "post", url, key, body)
+        assert refused.status_code == 503, url
+        assert refused["Retry-After"] == "30"
+        assert refused.json()["detail"].startswith("Nothing was sent: our rate limiter is unavailable right now")
+    assert Event.objects.count() == events_before  # nothing was sent
+    assert Delivery.objects.get().resend_count == 0
+    # One line for each limiter, not a traceback per request.
+    warnings = [record for record in caplog.records if record.name == "integrations.ratelimits"]
+    assert sorted(record.limiter for record in warnings) == ["API keys' requests", "actions"]  # type: ignore[attr-defined]
+    assert all(record.exc_info is None for record in warnings)
 
 
 def test_another_accounts_webhooks_and_deliveries_are_404(client: Client, key: str, receiver: Any) -> None:

@@ -163,6 +163,7 @@ def test_five_failed_logins_lock_the_username_out(client: Client, admin_user: An
     assert client.post(login, {"username": "ada", "password": "wrong"}).status_code == 429  # the fifth
     locked = client.post(login, {"username": "ada", "password": "correct horse battery"})
     assert locked.status_code == 429
+    assert locked["Retry-After"] == "900"  # the cool-off, 15 minutes
     assert "Too many failed log-ins" in locked.content.decode()
     assert "_auth_user_id" not in client.session
 
