@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 
+from integrations.parameters import whole_number
+
 from .models import Account, Membership
 
 # The account a member of several chose in the avatar menu's switcher (the Integrations app's setting).
@@ -16,7 +18,8 @@ def membership_for_user(*, user: AbstractBaseUser | AnonymousUser, account_id: o
     if not user.is_authenticated:
         return None
     memberships = Membership.objects.filter(user=user).select_related("account")
-    chosen = memberships.filter(account_id=account_id).first() if str(account_id or "").isdigit() else None
+    chosen_id = whole_number(account_id)
+    chosen = memberships.filter(account_id=chosen_id).first() if chosen_id is not None else None
     return chosen or memberships.order_by("role", "account_id").first()  # "admin" sorts before "member"
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import admin_account, membership_for_request
 from accounts.validators import validate_single_line
+from integrations.parameters import whole_number
 
 from . import selectors, services
 from .forms import AnswerForm, FeedbackForm
@@ -50,7 +51,7 @@ def flow_page(request: HttpRequest, flow_id: int) -> HttpResponse:
     if status not in {"", *Chat.Status.values}:
         status = ""
     page = Paginator(selectors.chats_for_flow(flow=flow, status=status), CHATS_PER_PAGE).get_page(
-        request.GET.get("page")
+        whole_number(request.GET.get("page"), minimum=1)
     )
     share_link = request.build_absolute_uri(reverse("chats:participant", args=[flow.share_token]))
     return render(

@@ -211,6 +211,11 @@ class Settings:
         return str(getattr(settings, "INTEGRATIONS_API_RATE", "120/minute"))
 
     @property
+    def API_BODY_MAX_BYTES(self) -> int:
+        """The largest request body the details API reads (its bodies are a few kilobytes); 400 beyond."""
+        return int(getattr(settings, "INTEGRATIONS_API_BODY_MAX_BYTES", 65_536))
+
+    @property
     def API_PAGE_SIZE(self) -> int:
         """Items per page of the details API's lists."""
         return int(getattr(settings, "INTEGRATIONS_API_PAGE_SIZE", 50))

@@ -70,7 +70,8 @@ CUSTOM_HEADERS_MAX = 5
 CUSTOM_HEADER_VALUE_MAX = 1000
 # A header name: an HTTP token (RFC 9110), of a sensible length.
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")
-# Headers a custom one cannot replace: our signature, what frames the body, and the hop-by-hop ones.
+# Headers a custom one cannot replace: our signature, what frames the body, the hop-by-hop ones, and those
+# proxies write about the client (a receiver behind one may believe them about who sent the request).
 RESERVED_HEADERS = frozenset(
     {
         "connection",
@@ -79,8 +80,10 @@ RESERVED_HEADERS = frozenset(
         "content-type",
         "cookie",
         "expect",
+        "forwarded",
         "host",
         "keep-alive",
+        "max-forwards",
         "proxy-authenticate",
         "proxy-authorization",
         "proxy-connection",
@@ -88,7 +91,11 @@ RESERVED_HEADERS = frozenset(
         "trailer",
         "transfer-encoding",
         "upgrade",
+        "true-client-ip",
         "user-agent",
+        "via",
+        "x-client-ip",
+        "x-real-ip",
     }
 )
 RESERVED_HEADER_PREFIXES = ("webhook-", "x-forwarded-", "sec-", "proxy-")
@@ -105,6 +112,12 @@ def validate_single_line(value: str) -> None:
 def validate_event_types(value: object) -> None:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError("Event types are a list of names.", code="invalid")
+    if len(value) > len(events.EVENT_TYPES) or len(set(value)) != len(value):
+        raise ValidationError(
+            "Name each event type at most once (there are %(count)s).",
+            code="too_many",
+            params={"count": len(events.EVENT_TYPES)},
+        )
     unknown = sorted(set(value) - set(events.EVENT_TYPES))
     if unknown:
         raise ValidationError(

@@ -25,12 +25,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import events
 from .adapter import admin_accounts, get_adapter
 from .api.docs import api_docs_url
-from .apikeys import APIKeyRefused, api_key_create, api_key_revoke, api_keys_for_account
+from .apikeys import APIKeyRefused, api_key_create, api_key_revoke, api_key_rows
 from .conf import conf
 from .forms import APIKeyForm, EndpointForm, RecoverForm, RotateSecretForm, SendExampleForm
 from .health import deliveries_failed_since_failing, webhook_enable
 from .models import Delivery, Webhook
 from .outbox import deliveries_to_recover, delivery_resend, webhook_recover, webhook_send_example, webhook_send_test
+from .parameters import whole_number
 from .ratelimits import action_refusal, rate_in_words
 from .selectors import deliveries_for_account, delivery_for_account, endpoint_rows, troubled_endpoints
 from .stats import webhook_charts, webhook_summary
@@ -180,8 +181,9 @@ def endpoint_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
             messages.success(request, "Endpoint saved.")
             return redirect("integrations:endpoint", webhook_id=webhook.pk)
     test_delivery = None
-    if request.GET.get("test", "").isdigit():
-        test_delivery = delivery_for_account(account=webhook.account_id, delivery_id=int(request.GET["test"]))
+    test_id = whole_number(request.GET.get("test"))  # the delivery "Send test" made; anything else is ignored
+    if test_id is not None:
+        test_delivery = delivery_for_account(account=webhook.account_id, delivery_id=test_id)
     summary = webhook_summary(webhook=webhook)
     recent = list(deliveries_for_account(account=webhook.account_id, webhook=webhook)[:10])
     return _render(
@@ -376,7 +378,7 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
         status = ""
     endpoint = webhook_of_account(account=account, webhook_id=request.GET.get("endpoint", ""))
     deliveries = deliveries_for_account(account=account, webhook=endpoint, status=status)
-    page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(whole_number(request.GET.get("page"), minimum=1))
     return _render(
         request,
         "integrations/delivery_log.html",
@@ -464,18 +466,22 @@ def api_keys_tab(request: HttpRequest) -> HttpResponse:
         days = form.cleaned_data["expires_in_days"]
         expires_at = timezone.now() + timedelta(days=int(days)) if days else None
         try:
-            _, new_key = api_key_create(account_id=account.pk, name=form.cleaned_data["name"], expires_at=expires_at)
+            _, new_key = api_key_create(
+                account_id=account.pk, name=form.cleaned_data["name"], expires_at=expires_at, created_by=request.user
+            )
         except APIKeyRefused as error:
             form.add_error(None, str(error))
         else:
             form = APIKeyForm()
+    rows = api_key_rows(account_id=account.pk)
     return _render(
         request,
         "integrations/api_keys_tab.html",
         {
             "form": form,
             "new_key": new_key,
-            "api_keys": api_keys_for_account(account_id=account.pk),
+            "api_keys": rows,
+            "keys_of_people_who_left": any(row.creator_left for row in rows),
             "api_docs_url": api_docs_url(),
             "active_tab": "api_keys",
             "account": account,

@@ -15,6 +15,7 @@ from . import telemetry
 from .conf import conf
 from .health import webhook_enable
 from .models import Delivery, Webhook, new_signing_secret
+from .parameters import whole_number
 from .queue import webhooks_wake_on_commit
 
 
@@ -28,11 +29,10 @@ def webhooks_for_account(*, account: Any) -> QuerySet[Webhook]:
 
 def webhook_of_account(*, account: Any, webhook_id: object) -> Webhook | None:
     """The account's endpoint with this id; None for another account's, or none (a 404, never a 403)."""
-    try:
-        webhook_id = int(str(webhook_id))
-    except ValueError:
+    number = whole_number(webhook_id)
+    if number is None:
         return None
-    return Webhook.objects.filter(account=account, pk=webhook_id).first()
+    return Webhook.objects.filter(account=account, pk=number).first()
 
 
 # The fields an admin sets, on the page or through the API; everything else is the sender's.
@@ -67,6 +67,9 @@ def webhook_update(*, webhook: Webhook, **changes: Any) -> Webhook:
     resuming = changes.get("is_active") is True and webhook.pk is not None and not webhook.is_active
     reenabling = resuming and webhook.disabled_at is not None
     pausing = changes.get("is_active") is False and webhook.pk is not None and webhook.is_active
+    if isinstance(changes.get("event_types"), list):
+        # Each type once, in the order given: a subscription is a set, and the outbox reads it on every event.
+        changes["event_types"] = list(dict.fromkeys(changes["event_types"]))
     for name, value in changes.items():
         setattr(webhook, name, value)
     if isinstance(webhook.url, str):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 import time
+from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from django.contrib.auth.models import AbstractBaseUser
+from hypothesis import strategies as st
 
 from accounts.models import Account, Membership
 from chats.models import Chat, Feedback, Flow, Prompt, Response
@@ -122,3 +126,15 @@ def metric_samples(text: str) -> MetricSamples:
         for family in text_string_to_metric_families(text)
         for sample in family.samples
     }
+
+
+def api_cursor(tokens: dict[str, str]) -> str:
+    """A cursor of the details API as its pages write them (base64 of `o=…&r=…&p=…`), ready for a query string."""
+    return quote(base64.b64encode(urlencode(tokens).encode()).decode(), safe="")
+
+
+# Cursors the API could have written: a position (any time, in any offset), an offset, a direction.
+our_cursors = st.fixed_dictionaries(
+    {"p": st.datetimes(datetime(1970, 1, 1), datetime(2200, 1, 1), timezones=st.timezones()).map(str)},
+    optional={"o": st.integers(1, 50).map(str), "r": st.just("1")},
+).map(lambda tokens: base64.b64encode(urlencode(tokens).encode()).decode())

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..models import Delivery, DeliveryAttempt, Event
-from .base import AccountAPIView
+from .base import AccountAPIView, WholeNumberField
 from .errors import ERROR_RESPONSES
 
 MSG_ID_PREFIX = "msg_"
@@ -58,7 +58,7 @@ class EventDetailSerializer(EventSerializer):
 
 class EventFilters(serializers.Serializer[dict[str, Any]]):
     type = serializers.ChoiceField(choices=Event.Type.choices, required=False)
-    flowId = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1)  # noqa: N815
+    flowId = WholeNumberField(required=False, min_value=0, max_value=2**63 - 1)  # noqa: N815
     identifier = serializers.CharField(required=False, max_length=1000, trim_whitespace=False)
     since = serializers.DateTimeField(required=False, help_text="Only events recorded at or after this time.")
 

@@ -7,8 +7,7 @@ from typing import Any
 from django.urls import register_converter
 from drf_spectacular.utils import OpenApiParameter
 
-# 18 digits always fit a 64-bit column (SQLite's and PostgreSQL's bigint).
-MAX_ID = 10**18 - 1
+from ..parameters import MAX_ID
 
 
 class ObjectIdConverter:

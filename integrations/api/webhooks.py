@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -26,6 +27,7 @@ from ..outbox import (
     webhook_send_test,
 )
 from ..ratelimits import action_refusal
+from ..validators import CUSTOM_HEADERS_MAX
 from ..webhooks import (
     EDITABLE_FIELDS,
     EndpointsFull,
@@ -35,7 +37,7 @@ from ..webhooks import (
     webhook_update,
 )
 from .auth import request_api_key
-from .base import AccountAPIView
+from .base import AccountAPIView, WholeNumberField
 from .errors import ACTION_ERROR_RESPONSES, ERROR_RESPONSES, ActionRefused, flat_errors
 from .ids import id_parameter
 
@@ -46,13 +48,20 @@ class CustomHeaderSerializer(serializers.Serializer[dict[str, str]]):
 
 
 class WebhookSerializer(serializers.ModelSerializer[Webhook]):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.PositiveIntegerField: WholeNumberField,
+        models.IntegerField: WholeNumberField,
+    }
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=list(events.EVENT_TYPES)),
+        max_length=len(events.EVENT_TYPES),  # each type once at most (a repeated one is kept once)
         required=False,
         help_text="The event types it receives; empty: every type, including ones added later.",
     )
     custom_headers = CustomHeaderSerializer(
         many=True,
+        max_length=CUSTOM_HEADERS_MAX,
         required=False,
         help_text="Sent with every request; values are write-only (answers list the names).",
     )

@@ -102,6 +102,43 @@ def test_admins_create_a_key_shown_once_and_revoke_it(client: Client, admin_user
     assert client.get("/api/v1/flows/", HTTP_AUTHORIZATION=f"Api-Key {shown}").status_code == 401
 
 
+def test_a_key_records_its_creator_and_is_flagged_once_they_are_no_longer_an_admin(
+    client: Client, admin_user: Any, account: Account, django_user_model: Any
+) -> None:
+    from accounts.models import Membership
+
+    grace = django_user_model.objects.create_user(username="grace", password="pw-long-enough")
+    membership = Membership.objects.create(account=account, user=grace, role=Membership.Role.ADMIN)
+    client.force_login(grace)
+    client.post(reverse("integrations:api_keys"), {"name": "Grace's sync"})
+    client.force_login(admin_user)
+    client.post(reverse("integrations:api_keys"), {"name": "Ada's sync"})
+    api_key_create(account_id=account.pk, name="made before creators were recorded")
+    assert dict(AccountAPIKey.objects.values_list("name", "created_by_name")) == {
+        "Grace's sync": "grace",
+        "Ada's sync": "ada",
+        "made before creators were recorded": "",
+    }
+    flag = "created by someone who is no longer an admin: revoke it if you don't know who uses it"
+
+    def tab() -> str:
+        return client.get(reverse("integrations:api_keys")).content.decode()
+
+    assert flag not in tab()
+    membership.role = Membership.Role.MEMBER  # demoted
+    membership.save()
+    page = tab()
+    assert page.count(flag) == 1
+    assert "Some keys were created by someone who is no longer an admin of this account." in page
+    row = page[page.index("Grace&#x27;s sync") : page.index("</tr>", page.index("Grace&#x27;s sync"))]
+    assert "grace" in row and flag in row
+    grace.delete()  # gone altogether: the key still works, and the tab still names who made it
+    assert AccountAPIKey.objects.get(name="Grace's sync").created_by is None
+    page = tab()
+    assert page.count(flag) == 1
+    assert "grace" in page
+
+
 def test_keys_are_limited_per_account_with_a_clear_message(client: Client, admin_user: Any, account: Account) -> None:
     for number in range(API_KEYS_MAX):
         api_key_create(account_id=account.pk, name=f"key {number}")

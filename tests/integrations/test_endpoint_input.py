@@ -77,3 +77,14 @@ def test_any_url_is_refused_with_a_message_or_accepted(text: str, settings: Any)
 )
 def test_a_mistyped_protocol_gets_a_suggestion(typed: str, suggested: str) -> None:
     assert f"Did you mean {suggested}?" in url_suggestion(typed)
+
+
+@pytest.mark.parametrize(
+    "name", ["Forwarded", "Via", "X-Real-IP", "Max-Forwards", "X-Forwarded-For", "x-real-ip", "True-Client-IP"]
+)
+def test_proxy_headers_are_refused_as_custom_headers(name: str) -> None:
+    form = EndpointForm(endpoint_form("http://127.0.0.1:9/x", custom_headers=f"{name}: 10.0.0.1"))
+    assert not form.is_valid()
+    assert "is set by us" in str(form.errors["custom_headers"])
+    with pytest.raises(ValidationError, match="is set by us"):
+        validate_custom_headers([{"name": name, "value": "10.0.0.1"}])

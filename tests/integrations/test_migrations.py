@@ -49,3 +49,22 @@ def test_a_previous_secret_becomes_a_retired_one_with_its_expiry() -> None:
     webhook = executor.loader.project_state(BEFORE).apps.get_model("integrations", "Webhook").objects.get(pk=rotated.pk)
     assert (webhook.previous_secret, webhook.previous_secret_expires_at) == ("whsec_old", expires)
     MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_types_stored_many_times_over_are_kept_once() -> None:
+    before = [("integrations", "0007_endpoints_subscriptions_and_attempt_details")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    account = old.get_model("accounts", "Account").objects.create(name="Upgraded")
+    webhooks = old.get_model("integrations", "Webhook").objects
+    bloated = webhooks.create(
+        account=account, url="http://127.0.0.1:9/", secret="whsec_a", event_types=["deleted", "completed"] * 50_000
+    )
+    plain = webhooks.create(account=account, url="http://127.0.0.1:9/", secret="whsec_b", event_types=["completed"])
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("integrations")
+    executor.migrate(latest)
+    assert Webhook.objects.get(pk=bloated.pk).event_types == ["deleted", "completed"]
+    assert Webhook.objects.get(pk=plain.pk).event_types == ["completed"]
