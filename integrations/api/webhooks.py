@@ -59,7 +59,7 @@ class WebhookSerializer(serializers.ModelSerializer[Webhook]):
         required=False,
         help_text="The event types it receives; empty: every type, including ones added later.",
     )
-    custom_headers = CustomHeaderSerializer(
+    custom_headers = CustomHeaderSerializer(  # type: ignore[call-arg]  # DRF takes max_length with many=True
         many=True,
         max_length=CUSTOM_HEADERS_MAX,
         required=False,
