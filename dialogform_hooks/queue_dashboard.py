@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
+from redis.exceptions import RedisError
 
 PERMISSION = "django_rq.admin"
 
@@ -28,7 +29,17 @@ def queue_dashboard_view(view: Callable[..., HttpResponse]) -> Callable[..., Htt
             return redirect_to_login(request.get_full_path(), "admin:login")
         if not (user.is_superuser or user.has_perm(PERMISSION)):
             raise PermissionDenied("The queue dashboard is for superusers.")
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except RedisError as error:  # the dashboard is Redis's own pages: say so, rather than a 500
+            response = HttpResponse(
+                f"The queue's Redis cannot be reached ({type(error).__name__}). Deliveries wait in the database "
+                "and are sent once it is back; /healthz says what else is down.\n",
+                content_type="text/plain; charset=utf-8",
+                status=503,
+            )
+            response["Retry-After"] = "30"
+            return response
 
     return guarded
 

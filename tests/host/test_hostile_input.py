@@ -31,7 +31,9 @@ pytestmark = pytest.mark.django_db
 
 BAD_VALUES = ["a\x00b", "a\x01b", "\x1b[31mred", "tab\x0bvertical", "del\x7f", "next\x85line"]
 # Query parameters the product's views read.
-QUERY_PARAMETERS = ["status", "page", "identifier", "q", "o", "p", "next"]
+QUERY_PARAMETERS = ["status", "page", "identifier", "q", "o", "p", "next", "test", "endpoint", "since", "cursor"]
+# Numbers as no one means them: other scripts' digits ("²".isdigit() is True, int("²") raises), too long, signed.
+ODD_NUMBERS = ["²", "٣", "߁", "9" * 40, "-1", "1_000", " 1", "0x1"]
 
 
 class Forms(HTMLParser):
@@ -143,6 +145,35 @@ def test_every_form_field_and_query_parameter_refuses_control_characters(
                         client.force_login(admin_user)  # a logout form must not end the walk
     assert tried > 300  # the walk found the forms
     assert text_of_ours_with_controls() == []
+
+
+def test_every_query_parameter_takes_numbers_in_any_digits_without_an_error(
+    client: Client, admin_user: Any, product: dict[str, Any]
+) -> None:
+    tried = 0
+    for url, signed_in in pages(product):
+        if signed_in:
+            client.force_login(admin_user)
+        else:
+            client.logout()
+        separator = "&" if "?" in url else "?"
+        for parameter in QUERY_PARAMETERS:
+            for odd in ODD_NUMBERS:
+                answer = client.get(url + separator + urlencode({parameter: odd}))
+                assert answer.status_code < 500, (url, parameter, odd)
+                tried += 1
+    assert tried > 1000
+
+
+@pytest.mark.parametrize("odd", ODD_NUMBERS)
+def test_the_endpoint_page_ignores_a_test_result_that_is_not_a_number(
+    client: Client, admin_user: Any, product: dict[str, Any], odd: str
+) -> None:
+    client.force_login(admin_user)
+    url = reverse("integrations:endpoint", args=[product["delivery"].webhook_id])
+    answer = client.get(url, {"test": odd})
+    assert answer.status_code == 200
+    assert 'id="test-result"' not in answer.content.decode()
 
 
 def test_a_nul_in_the_identifier_is_a_clear_400_not_a_500(client: Client, flow: Flow) -> None:
