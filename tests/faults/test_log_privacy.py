@@ -9,7 +9,7 @@ is in none of its lines. Before, urllib3 logged `Failed to parse headers (url=<t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,17 +18,13 @@ from accounts.models import Account
 from chats.models import Chat, Flow
 from integrations.models import Delivery, DeliveryAttempt, Webhook
 from tests.faults.helpers import Processes
+from tests.integrations import test_hostile_receivers
 from tests.integrations.test_hostile_receivers import HOSTILE_ANSWERS, RawReceiver
 
 MARKER = "Tok3nInTheUrl"
 
 
-@pytest.fixture
-def raw_receiver() -> Iterator[RawReceiver]:
-    receiver = RawReceiver()
-    receiver.start()
-    yield receiver
-    receiver.stop()
+raw_receiver = test_hostile_receivers.raw_receiver  # the fixture: a raw-socket receiver on loopback
 
 
 @pytest.mark.once  # the worker's logging is the same whatever the database

@@ -112,3 +112,17 @@ def test_metrics_without_a_shared_directory_are_reported(
     assert "is not a directory" in missing.msg
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     assert check_metrics() == []
+
+
+def test_smtp_without_a_mail_timeout_is_a_warning(settings: Any) -> None:
+    from integrations.checks import check_mail_timeout
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_TIMEOUT = None
+    [warning] = check_mail_timeout()
+    assert warning.id == "integrations.W018" and "EMAIL_TIMEOUT is not set" in warning.msg
+    settings.EMAIL_TIMEOUT = 10
+    assert check_mail_timeout() == []
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.EMAIL_TIMEOUT = None
+    assert check_mail_timeout() == []  # nothing to wait for

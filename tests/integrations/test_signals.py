@@ -119,3 +119,67 @@ def test_a_retry_is_not_a_failure_for_good(
     assert delivery.status == Delivery.Status.PENDING
     assert delivery.next_attempt_at is not None and delivery.next_attempt_at > timezone.now() - timedelta(seconds=1)
     assert heard == []
+
+
+def test_signals_are_sent_in_order_by_their_own_thread_with_copies(webhook: Webhook, settings: Any) -> None:
+    import threading
+
+    from integrations.signals import SignalSender, webhook_failing
+
+    heard: list[tuple[str, int, str]] = []
+
+    def receive(sender: Any, webhook: Webhook, failures: int, **kwargs: Any) -> None:
+        heard.append((threading.current_thread().name, failures, webhook.description))
+
+    webhook_failing.connect(receive, weak=False, dispatch_uid="test.order")
+    try:
+        sender = SignalSender()
+        for number in range(1, 4):
+            webhook.description = f"as it was at {number}"
+            sender.put(webhook_failing, Webhook, {"webhook": webhook, "failures": number})
+        webhook.description = "changed afterwards"
+        assert sender.wait_sent(10)
+    finally:
+        webhook_failing.disconnect(dispatch_uid="test.order")
+    assert heard == [("integrations-signals", number, f"as it was at {number}") for number in range(1, 4)]
+
+
+def test_a_full_queue_drops_a_signal_with_an_error_and_never_waits(
+    webhook: Webhook, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import threading
+    import time
+
+    from integrations.signals import SignalSender, webhook_failing
+
+    settings.INTEGRATIONS_SIGNALS_QUEUE_MAX = 1
+    release, heard = threading.Event(), []
+
+    def stuck(sender: Any, failures: int, **kwargs: Any) -> None:
+        release.wait(10)  # a receiver that hangs (a mail server that never answers)
+        heard.append(failures)
+
+    webhook_failing.connect(stuck, weak=False, dispatch_uid="test.stuck")
+    try:
+        sender = SignalSender()
+        sender.put(webhook_failing, Webhook, {"webhook": webhook, "failures": 1})
+        deadline = time.monotonic() + 5
+        while sender._queue is not None and not sender._queue.empty():  # until the thread has taken the first
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        started = time.monotonic()
+        sender.put(webhook_failing, Webhook, {"webhook": webhook, "failures": 2})  # waits in the queue
+        sender.put(webhook_failing, Webhook, {"webhook": webhook, "failures": 3})  # finds it full
+        assert time.monotonic() - started < 1  # never waited for the receiver
+        assert not sender.wait_sent(0.1)
+        release.set()
+        assert sender.wait_sent(10)
+    finally:
+        webhook_failing.disconnect(dispatch_uid="test.stuck")
+    assert heard == [1, 2]
+    [dropped] = [record for record in caplog.records if record.name == "integrations.signals"]
+    assert dropped.levelname == "ERROR"
+    assert dropped.getMessage() == (
+        f"signal webhook_failing (endpoint {webhook.pk}) not sent: 1 signals are waiting already; "
+        "a receiver is slow or hangs"
+    )
