@@ -205,6 +205,7 @@ def test_admin_creates_an_api_key_that_works_once_copied_and_revokes_it(
     page.get_by_role("button", name="Create key").click()
     key = page.locator("#new-api-key").inner_text()
     expect(page.get_by_role("cell", name="CRM sync", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="ada", exact=True)).to_be_visible()  # who created it
     screenshot("integrations-api-keys")
     answer = page.request.get(f"{live_server.url}/api/v1/flows/", headers={"Authorization": f"Api-Key {key}"})
     assert answer.status == 200

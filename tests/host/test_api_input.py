@@ -6,6 +6,7 @@ Runs on SQLite and on PostgreSQL (`make test`): a cursor's position reaches the 
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 from urllib.parse import quote
@@ -229,3 +230,26 @@ def test_event_types_named_twice_are_kept_once(client: Client, world: dict[str, 
     assert answer.status_code == 200, answer.content
     assert answer.json()["event_types"] == ["deleted", "completed"]
     assert Webhook.objects.get(pk=world["path"]["webhook_id"]).event_types == ["deleted", "completed"]
+
+
+@pytest.mark.parametrize(("position", "valid"), [("12", True), ("٣", False), ("9" * 40, False), ("-1", False)])
+def test_a_cursor_on_a_whole_number_ordering_takes_only_digits_0_to_9(
+    rf: Any, world: dict[str, Any], position: str, valid: bool
+) -> None:
+    """A host's list may page by an id: its cursor's position is read like every other number."""
+    from rest_framework.exceptions import ValidationError
+    from rest_framework.request import Request
+
+    from integrations.api.base import NewestFirstPagination
+
+    class ById(NewestFirstPagination):
+        ordering = ("-id",)
+
+    request = Request(rf.get("/", {"cursor": base64.b64encode(f"p={position}".encode()).decode()}))
+    pages = ById()
+    if valid:
+        assert pages.paginate_queryset(Webhook.objects.all(), request) is not None
+        assert pages.cursor is not None and pages.cursor.position == 12
+    else:
+        with pytest.raises(ValidationError):
+            pages.paginate_queryset(Webhook.objects.all(), request)
