@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.validators import validate_multiline
+from integrations.forms import ASCIIIntegerField
 
 from .models import ANSWER_MAX_LENGTH
 
@@ -12,7 +13,7 @@ FEEDBACK_MAX_LENGTH = 5000
 
 
 class AnswerForm(forms.Form):
-    prompt = forms.IntegerField(widget=forms.HiddenInput)
+    prompt = ASCIIIntegerField(widget=forms.HiddenInput)
     answer = forms.CharField(
         max_length=ANSWER_MAX_LENGTH,
         validators=[validate_multiline],

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from . import events
 from .conf import conf
+from .parameters import whole_number
 from .validators import CUSTOM_HEADERS_MAX, MAX_RATE_LIMIT, URL_MAX_LENGTH, header_refusal
 
 EVENT_TYPE_CHOICES = [(name, name) for name in events.EVENT_TYPES]
@@ -39,12 +40,16 @@ class FocusFirstError(forms.Form):
 
 
 class ASCIIIntegerField(forms.IntegerField):
-    """Digits 0-9 only: int() also reads other scripts' digits ("٣"), which a person did not mean to type here."""
+    """Digits 0-9 only (integrations.parameters): int() also reads "٣" and "1_000", which no one means here."""
 
     def to_python(self, value: Any) -> int | None:
-        if isinstance(value, str) and value.strip() and not value.strip().isascii():
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            return None
+        number = whole_number(text)
+        if number is None:
             raise ValidationError("Enter a whole number with the digits 0-9.", code="invalid")
-        return super().to_python(value)
+        return number
 
 
 class EndpointForm(FocusFirstError):

@@ -67,7 +67,7 @@ class Command(BaseCommand):
         # A fresh demo key each run (the last run's is revoked): keys are shown once, only here.
         for old in api_keys_for_account(account_id=account.pk).filter(name=DEMO_KEY_NAME):
             api_key_revoke(account_id=account.pk, prefix=old.prefix)
-        _, key = api_key_create(account_id=account.pk, name=DEMO_KEY_NAME)
+        _, key = api_key_create(account_id=account.pk, name=DEMO_KEY_NAME, created_by=user)
 
         self.stdout.write(
             self.style.SUCCESS(
