@@ -1,9 +1,10 @@
 """Nothing a user types can crash a page or reach a receiver: every form and query parameter is tried.
 
 The walk opens the product's pages as the people who use them, finds every form on them and every
-query parameter they read, and sends each field NUL and other control characters. Each answer is
-a clear 400 or a form error, never a 500, on SQLite and on PostgreSQL; afterwards no text of ours
-in the database holds a control character.
+query parameter they read, and sends each field NUL and other control characters, and numbers in
+other scripts' digits, too long or signed. Each answer is a clear 400 or a form error (a number no
+one means is ignored or refused), never a 500, on SQLite and on PostgreSQL; afterwards no text of
+ours in the database holds a control character.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def test_every_form_field_and_query_parameter_refuses_control_characters(
                 continue  # the same form on another page (the avatar menu's, say): tried once is enough
             seen.add(form_id)
             for name, _ in fields:
-                for bad in BAD_VALUES:
+                for bad in [*BAD_VALUES, *ODD_NUMBERS[:3]]:  # every field, numbers in other digits too
                     data = dict(fields)
                     data[name] = bad
                     answer = client.post(target, data) if method == "post" else client.get(target, data)
