@@ -13,6 +13,7 @@ from chats.models import Chat, Flow, Prompt
 from integrations.destinations import vetted_forget
 from integrations.models import Webhook
 from integrations.queue import forget_queue, webhooks_queue
+from integrations.signals import signals_sent
 from integrations.testing import free_port, redis_server_start
 from tests.helpers import DialogFormObjects, FakeDNS
 
@@ -58,8 +59,10 @@ def integrations_settings(settings: Any, redis_url: str) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     forget_queue()
     webhooks_queue().connection.flushdb()
+    signals_sent(10)  # an earlier test's signals (its e-mails) are not this test's
     yield
     forget_queue()
+    signals_sent(10)
 
 
 @pytest.fixture
