@@ -26,10 +26,13 @@ test: setup lint
 	# them (hostile bytes reach PostgreSQL through the hostile-input walks, run again here).
 	bin/with-postgres $(BIN)/pytest --ignore=tests/browser --ignore=tests/host/test_api_schema.py -m "not once" $(PYTEST_ARGS)
 	$(BIN)/python bench/run.py --tiny  # the benchmark, at a size that only checks it still runs
+	$(BIN)/python bench/run.py --tiny --only scale  # and its pages-at-scale part, on a small history
 
-# The delivery benchmarks (a few minutes): prints one table and writes it into docs/performance.md.
+# The delivery benchmarks (a few minutes): prints one table and writes it into docs/performance.md; then the
+# pages with 10,000 and 1,000,000 deliveries on record, on a throwaway PostgreSQL (a few minutes more).
 bench: setup
 	$(BIN)/python bench/run.py --write docs/performance.md
+	bin/with-postgres $(BIN)/python bench/run.py --only scale --write docs/performance.md
 
 lint: setup
 	$(BIN)/ruff check .

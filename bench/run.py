@@ -470,13 +470,25 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="a few seconds in all: checks the benchmark runs")
     parser.add_argument("--write", type=Path, help="put the table into this Markdown file, between its markers")
     parser.add_argument("--backlog", type=int, help="deliveries in each drain (default: 10,000; tiny: 200)")
-    parser.add_argument("--only", choices=["drain", "path"], help="only the raw loops and one part (while tuning)")
+    parser.add_argument(
+        "--only",
+        choices=["drain", "path", "scale"],
+        help="only the raw loops and one part (while tuning); scale: the pages with history on record (alone)",
+    )
+    parser.add_argument(
+        "--scale-sizes",
+        default="10000,1000000",
+        help="with --only scale: deliveries on record to time the pages at, comma-separated (tiny: 1000)",
+    )
     args = parser.parse_args()
     size = TINY if args.tiny else FULL
     if args.backlog:
         size.backlog = args.backlog
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     bench = Bench(size, workdir)
+    if args.only == "scale":
+        scale_run(bench, [1000] if args.tiny else [int(size) for size in args.scale_sizes.split(",")], args.write)
+        return
     try:
         bench.start()
         bench.raw_loops()
@@ -503,6 +515,32 @@ def main() -> None:
         _, _, tail = rest.partition(end)
         args.write.write_text(f"{head}{begin}\n{table}\n{end}{tail}")
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+def scale_run(bench: Bench, sizes: list[int], write: Path | None) -> None:
+    """The pages with history on record (bench/scale.py): a table of its own, between the scale markers."""
+    from bench.scale import scale
+
+    try:
+        bench.start()
+        scale(bench.results.add, sizes)
+    finally:
+        bench.stop()
+    lines = [
+        f"Measured on {time.strftime('%Y-%m-%d')}: {machine()}, {os.environ.get('DATABASE_URL', 'SQLite')[:8]}….",
+        "",
+        "| Request | Median of 7 | Beside it |",
+        "|---|---|---|",
+        *(f"| {name} | {value} | {note} |" for name, value, note in bench.results.rows),
+    ]
+    print("\n" + "\n".join(lines))
+    if write:
+        text = write.read_text()
+        begin, end = "<!-- scale:begin -->", "<!-- scale:end -->"
+        if begin in text:
+            head, _, rest = text.partition(begin)
+            _, _, tail = rest.partition(end)
+            write.write_text(f"{head}{begin}\n" + "\n".join(lines) + f"\n{end}{tail}")
 
 
 if __name__ == "__main__":
