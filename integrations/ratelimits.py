@@ -51,20 +51,24 @@ def action_refusal(
         usage = get_usage(request, group=f"integrations.{action}", key=key, rate=conf.ACTION_RATE, increment=True)
     except RedisError as error:
         limiter_down("actions", error)
-        usage = {"should_limit": True, "time_left": -1}
+        return _limiter_down_refusal(plural)
     if usage is None or not usage["should_limit"]:
         return None
     if usage["time_left"] < 0:  # the cache answered, but could not count
-        return Refusal(
-            f"Nothing was sent: our rate limiter is unavailable right now, so {plural} are paused. "
-            f"Try again in {LIMITER_DOWN_RETRY_AFTER} seconds.",
-            retry_after=LIMITER_DOWN_RETRY_AFTER,
-            limiter_down=True,
-        )
+        return _limiter_down_refusal(plural)
     wait = max(1, math.ceil(usage["time_left"]))
     return Refusal(
         f"Too many {plural}: {rate_in_words(conf.ACTION_RATE)} are allowed. Try again in {wait} seconds.",
         retry_after=wait,
+    )
+
+
+def _limiter_down_refusal(plural: str) -> Refusal:
+    return Refusal(
+        f"Nothing was sent: our rate limiter is unavailable right now, so {plural} are paused. "
+        f"Try again in {LIMITER_DOWN_RETRY_AFTER} seconds.",
+        retry_after=LIMITER_DOWN_RETRY_AFTER,
+        limiter_down=True,
     )
 
 

@@ -66,6 +66,18 @@ def integrations_settings(settings: Any, redis_url: str) -> Iterator[None]:
 
 
 @pytest.fixture
+def redis_down(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache and the queue at a port where nothing listens: Redis is down."""
+    from integrations import ratelimits
+
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": nowhere}}
+    settings.RQ_QUEUES = {"webhooks": {"URL": nowhere}}
+    forget_queue()
+    monkeypatch.setattr(ratelimits, "_warned_at", {})  # what earlier tests warned about is not this test's
+
+
+@pytest.fixture
 def run_worker() -> Callable[[], None]:
     """Runs a real RQ SimpleWorker in burst mode: it works off the queue, then returns."""
 

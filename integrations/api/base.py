@@ -76,7 +76,7 @@ class NewestFirstPagination(CursorPagination):
     def _position(self, text: str) -> Any:
         """The ordering field's value the cursor starts after, as the database can compare it."""
         field = self.position_field
-        if isinstance(field, (models.IntegerField, models.AutoField)):
+        if isinstance(field, models.IntegerField):  # AutoField and BigAutoField are IntegerFields too
             number = whole_number(text)
             if number is None:
                 raise self._invalid()

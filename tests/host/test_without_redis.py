@@ -13,9 +13,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from integrations import ratelimits
-from integrations.queue import forget_queue
-from integrations.testing import free_port
 from tests.host import test_isolation
 from tests.host.test_isolation import API_KEY_HOLDERS, OPERATORS, every_url, url_patterns
 
@@ -29,17 +26,12 @@ UNAVAILABLE = {"healthz", "api:webhook_test", "api:webhook_example", "api:webhoo
 
 
 @pytest.fixture
-def redis_down(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    nowhere = f"redis://127.0.0.1:{free_port()}/0"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": nowhere}}
-    settings.RQ_QUEUES = {"webhooks": {"URL": nowhere}}
+def metrics_on(settings: Any) -> None:
     settings.INTEGRATIONS_METRICS_TOKEN = METRICS_TOKEN
-    forget_queue()
-    monkeypatch.setattr(ratelimits, "_warned_at", {})
 
 
 def test_every_url_answers_without_redis(
-    client: Client, theirs: dict[str, Any], django_user_model: Any, redis_down: None
+    client: Client, theirs: dict[str, Any], django_user_model: Any, redis_down: None, metrics_on: None
 ) -> None:
     owner = django_user_model.objects.get(username="rival-admin")
     headers_for = {

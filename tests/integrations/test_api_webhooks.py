@@ -115,24 +115,10 @@ def test_tests_and_resends_keep_the_pages_limit_per_key(
     )
 
 
-@pytest.fixture
-def redis_down(settings: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The cache and the queue at a port where nothing listens: Redis is down."""
-    from integrations import ratelimits
-    from integrations.queue import forget_queue
-    from integrations.testing import free_port
-
-    nowhere = f"redis://127.0.0.1:{free_port()}/0"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": nowhere}}
-    settings.RQ_QUEUES = {"webhooks": {"URL": nowhere}}
-    forget_queue()
-    monkeypatch.setattr(ratelimits, "_warned_at", {})  # what earlier tests warned about is not this test's
-    caplog.set_level("WARNING", logger="integrations.ratelimits")
-
-
 def test_without_redis_the_api_reads_and_writes_and_refuses_actions_with_503(
     client: Client, key: str, webhook: Webhook, flow: Flow, redis_down: None, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level("WARNING", logger="integrations.ratelimits")
     Chat.objects.create(flow=flow, identifier="saved", status=Chat.Status.COMPLETED)  # the outbox needs no Redis
     delivery = Delivery.objects.get()
     for _ in range(3):  # the throttle cannot count: it lets requests through
