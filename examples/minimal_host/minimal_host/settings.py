@@ -66,6 +66,8 @@ LOGIN_URL = "/login/"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Shared by every process, so that the limits on "Send test" and "Resend" count across them.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# A mail server that never answers is given up on after this many seconds (the endpoint alerts).
+EMAIL_TIMEOUT = 10
 RQ_QUEUES = {"webhooks": {"URL": REDIS_URL}}
 RQ = {"WORKER_CLASS": "integrations.worker.WebhookWorker"}
 
