@@ -27,6 +27,7 @@ from .sender import Lanes, Seat, attempt_pool
 from .signals import delivery_failed, send_on_commit
 from .status import worker_job_finished
 from .storable import storable_text
+from .tallies import Tallied, attempts_tally
 from .webhooks import webhook_signing_secrets
 
 logger = logging.getLogger(__name__)
@@ -154,7 +155,18 @@ def _attempts_write(entries: list[tuple[Delivery, DeliveryAttempt]], changes: di
         existing = (
             set(ids) if updated == len(ids) else set(Delivery.objects.filter(id__in=ids).values_list("id", flat=True))
         )
-        DeliveryAttempt.objects.bulk_create([attempt for delivery, attempt in entries if delivery.pk in existing])
+        written = [(delivery, attempt) for delivery, attempt in entries if delivery.pk in existing]
+        DeliveryAttempt.objects.bulk_create([attempt for _, attempt in written])
+        attempts_tally(
+            Tallied(
+                webhook_id=delivery.webhook_id,
+                attempted_at=attempt.attempted_at,
+                succeeded=attempt.succeeded,
+                duration_ms=attempt.duration_ms,
+            )
+            for delivery, attempt in written
+            if delivery.webhook_id is not None
+        )
 
 
 def attempts_record(*, entries: list[tuple[Delivery, DeliveryAttempt]], changes: dict[str, Any]) -> None:

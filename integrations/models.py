@@ -125,7 +125,11 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["account", "flow_id", "identifier"], name="event_subject")]
+        indexes = [
+            models.Index(fields=["account", "flow_id", "identifier"], name="event_subject"),
+            # The API's list, newest first: an account's page read from its own rows, not the whole table's.
+            models.Index(fields=["account", "-created_at", "-id"], name="event_list"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.msg_id}"
@@ -187,6 +191,11 @@ class Delivery(models.Model):
         CANCELLED = "cancelled"
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    # The event's account, kept here too so that the log's pages are read from one index, newest first,
+    # whatever the history (set with the event; empty only for rows from before it was added).
+    account = models.ForeignKey(
+        ACCOUNT_MODEL, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
+    )
     # Kept (as cancelled) when its webhook is deleted, so the log still says what happened to the event.
     webhook = models.ForeignKey(Webhook, on_delete=models.SET_NULL, null=True, related_name="deliveries")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
@@ -211,10 +220,20 @@ class Delivery(models.Model):
             models.Index(fields=["webhook", "status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["status", "next_attempt_at"], name="delivery_sweep"),
             models.Index(fields=["claim_token"], name="delivery_claim"),
+            # The log's pages, newest first: the account's, one endpoint's, and each with a status filter.
+            models.Index(fields=["account", "-created_at", "-id"], name="delivery_log"),
+            models.Index(fields=["account", "status", "-created_at", "-id"], name="delivery_log_status"),
+            models.Index(fields=["webhook", "-created_at", "-id"], name="delivery_log_endpoint"),
+            models.Index(fields=["webhook", "status", "-created_at", "-id"], name="delivery_log_endpoint_status"),
         ]
 
     def __str__(self) -> str:
         return f"{self.event} to {self.webhook} ({self.status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.account_id is None and self.event_id is not None:
+            self.account_id = self.event.account_id
+        super().save(*args, **kwargs)
 
 
 class DeliveryAttempt(models.Model):
@@ -239,6 +258,51 @@ class DeliveryAttempt(models.Model):
     def __str__(self) -> str:
         outcome = self.status_code or self.error or "?"
         return f"attempt on {self.delivery_id}: {outcome}"
+
+
+class EndpointHour(models.Model):
+    """One endpoint's attempts in one hour (UTC): what its health figures and charts read, never the attempts.
+
+    Added to in the same write as the attempts themselves (`tallies.attempts_tally`).
+    """
+
+    # No constraint in the database: an attempt recorded as its endpoint is deleted must not fail its whole
+    # write for a count; such a row goes at retention, like every other.
+    webhook = models.ForeignKey(
+        Webhook, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    hour = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    # The latest attempt of the hour and how it went: the Webhook tab's "last attempt".
+    last_attempt_at = models.DateTimeField()
+    last_succeeded = models.BooleanField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["webhook", "hour"], name="endpoint_hour_once")]
+
+    def __str__(self) -> str:
+        return f"{self.webhook_id} at {self.hour:%Y-%m-%d %H}h: {self.succeeded}/{self.attempts}"
+
+
+class EndpointDurations(models.Model):
+    """How many of one endpoint's attempts in one hour took about `duration_ms` (two significant figures)."""
+
+    webhook = models.ForeignKey(
+        Webhook, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    hour = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "endpoint durations"
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "hour", "duration_ms"], name="endpoint_durations_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.webhook_id} at {self.hour:%Y-%m-%d %H}h: {self.attempts} of ~{self.duration_ms} ms"
 
 
 class AccountAPIKey(AbstractAPIKey):

@@ -52,9 +52,9 @@ def event_record(*, event: events.WebhookEvent) -> Event | None:
     now = timezone.now()
     Delivery.objects.bulk_create(
         [
-            Delivery(event=row, webhook_id=webhook_id, status=Delivery.Status.FAILED)
+            Delivery(event=row, account_id=row.account_id, webhook_id=webhook_id, status=Delivery.Status.FAILED)
             if disabled_at is not None
-            else Delivery(event=row, webhook_id=webhook_id, next_attempt_at=now)
+            else Delivery(event=row, account_id=row.account_id, webhook_id=webhook_id, next_attempt_at=now)
             for webhook_id, is_active, disabled_at in endpoints
         ]
     )
@@ -128,7 +128,9 @@ def webhook_send_example(*, webhook: Webhook, event_type: str) -> Delivery:
 def _send_one(*, webhook: Webhook, event: events.WebhookEvent, is_example: bool) -> Delivery:
     with transaction.atomic():
         row = event_create(event, is_example=is_example)
-        delivery = Delivery.objects.create(event=row, webhook=webhook, next_attempt_at=timezone.now())
+        delivery = Delivery.objects.create(
+            event=row, account_id=row.account_id, webhook=webhook, next_attempt_at=timezone.now()
+        )
         webhooks_wake_on_commit(webhook_ids=[webhook.pk])
     return delivery
 

@@ -6,31 +6,74 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from .models import Delivery, DeliveryAttempt, Webhook
 from .stats import Summary, webhook_summary
 
 
 def deliveries_for_account(*, account: Any, webhook: Webhook | None = None, status: str = "") -> QuerySet[Delivery]:
-    """The account's deliveries, newest first, with their attempts counted and the last attempt's error."""
-    last_attempt = DeliveryAttempt.objects.filter(delivery=OuterRef("pk")).order_by("-attempted_at", "-id")
-    deliveries = (
-        Delivery.objects.filter(event__account=account)
-        .select_related("event", "webhook")
-        .annotate(attempts_logged=Count("attempts"), last_error=Subquery(last_attempt.values("error")[:1]))
-        .order_by("-created_at", "-id")
-    )
-    if webhook is not None:
-        deliveries = deliveries.filter(webhook=webhook)
+    """The account's deliveries (or one of its endpoint's), newest first, each with its attempts counted and
+    its last attempt's error: counted for the rows read, so a page costs its rows, not the history.
+    """
+    attempts = DeliveryAttempt.objects.filter(delivery=OuterRef("pk")).order_by()
+    # One endpoint's deliveries are read from its own index: it is the account's (the caller looked it up so).
+    deliveries = Delivery.objects.filter(**({"webhook": webhook} if webhook is not None else {"account": account}))
     if status:
         deliveries = deliveries.filter(status=status)
-    return deliveries
+    return (
+        deliveries.select_related("event", "webhook")
+        .annotate(
+            attempts_logged=Coalesce(Subquery(attempts.values("delivery").annotate(n=Count("*")).values("n")), 0),
+            last_error=Subquery(attempts.order_by("-attempted_at", "-id").values("error")[:1]),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of a log read newest first, and where the pages beside it start (None: there is none)."""
+
+    deliveries: list[Delivery]
+    newer: int | None  # the first row's id, for `?newer=`
+    older: int | None  # the last row's id, for `?older=`
+
+
+def log_page(deliveries: QuerySet[Delivery], *, older: int | None, newer: int | None, size: int) -> LogPage:
+    """The page just older or newer than the delivery `older` or `newer` (keyset pages: no count, no offset).
+
+    A cursor that is not in the set (another account's, pruned) shows the newest page.
+    """
+    cursor = older if older is not None else newer
+    anchor = None if cursor is None else deliveries.filter(pk=cursor).values_list("created_at", flat=True).first()
+    if anchor is None:
+        rows = list(deliveries[: size + 1])
+        return _page(rows[:size], has_newer=False, has_older=len(rows) > size)
+    if older is not None:
+        # created_at bounds the index scan; the id breaks ties between deliveries made in the same instant.
+        before = deliveries.filter(created_at__lte=anchor).filter(Q(created_at__lt=anchor) | Q(id__lt=cursor))
+        rows = list(before[: size + 1])
+        return _page(rows[:size], has_newer=True, has_older=len(rows) > size)
+    after = deliveries.filter(created_at__gte=anchor).filter(Q(created_at__gt=anchor) | Q(id__gt=cursor))
+    rows = list(after.order_by("created_at", "id")[: size + 1])
+    if len(rows) <= size:  # this reaches the newest: show the newest page, full
+        return log_page(deliveries, older=None, newer=None, size=size)
+    return _page(rows[:size][::-1], has_newer=True, has_older=True)
+
+
+def _page(rows: list[Delivery], *, has_newer: bool, has_older: bool) -> LogPage:
+    return LogPage(
+        deliveries=rows,
+        newer=rows[0].pk if rows and has_newer else None,
+        older=rows[-1].pk if rows and has_older else None,
+    )
 
 
 def delivery_for_account(*, account: Any, delivery_id: int) -> Delivery | None:
     """The delivery, if it belongs to one of the account's webhooks; None otherwise (a 404, never a 403)."""
     return (
-        Delivery.objects.filter(pk=delivery_id, event__account=account)
+        Delivery.objects.filter(pk=delivery_id, account=account)
         .select_related("event", "webhook")
         .prefetch_related("attempts")
         .first()

@@ -1,6 +1,7 @@
 """Endpoint health at a glance: success rate, median duration, and attempts by hour and by day.
 
-Counted in the database (a GROUP BY per chart), so a busy endpoint costs a few rows, not its attempts.
+Read from the endpoint's counts by hour (`tallies`), never from its attempts: a chart reads at most
+24 or 14 * 24 small rows, however busy the endpoint and however long its history.
 """
 
 from __future__ import annotations
@@ -8,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDay, TruncHour
+from django.db.models import F, Sum
+from django.db.models.functions import TruncDay
 from django.utils import timezone
 
-from .models import DeliveryAttempt, Webhook
+from .models import EndpointDurations, EndpointHour, Webhook
 
 HOURS = 24
 DAYS = 14
@@ -22,13 +23,20 @@ CHART_HEIGHT = 80
 
 
 @dataclass(frozen=True)
+class LastAttempt:
+    attempted_at: datetime
+    succeeded: bool
+
+
+@dataclass(frozen=True)
 class Summary:
-    """The last 24 hours of one endpoint."""
+    """The last 24 hours of one endpoint: the current hour and the 23 before it (UTC), as the hour chart."""
 
     attempts: int
     succeeded: int
+    # The middle attempt by duration, to two significant figures (`tallies.duration_bucket`).
     median_ms: int | None
-    last_attempt: DeliveryAttempt | None
+    last_attempt: LastAttempt | None
 
     @property
     def success_rate(self) -> float | None:
@@ -67,43 +75,58 @@ class Chart:
         return sum(bar.failed for bar in self.bars)
 
 
-def _attempts(webhook: Webhook, since: datetime) -> QuerySet[DeliveryAttempt]:
-    return DeliveryAttempt.objects.filter(delivery__webhook=webhook, attempted_at__gte=since)
+def _hour_starts(now: datetime, *, unit: str, count: int) -> list[datetime]:
+    step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
+    current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if unit == "day":
+        current = current.replace(hour=0)
+    return [current - step * offset for offset in reversed(range(count))]
 
 
 def webhook_summary(*, webhook: Webhook, now: datetime | None = None) -> Summary:
-    since = (now or timezone.now()) - timedelta(hours=HOURS)
-    attempts = _attempts(webhook, since)
-    counts = attempts.aggregate(total=Count("id"), ok=Count("id", filter=Q(succeeded=True)))
-    total = counts["total"]
-    median = None
-    if total:
-        # The middle one by duration: the same query on every database, whatever its percentile functions.
-        median = attempts.order_by("duration_ms").values_list("duration_ms", flat=True)[total // 2]
+    since = _hour_starts(now or timezone.now(), unit="hour", count=HOURS)[0]
+    counts = EndpointHour.objects.filter(webhook=webhook, hour__gte=since).aggregate(
+        total=Sum("attempts"), ok=Sum("succeeded")
+    )
+    total = counts["total"] or 0
+    latest = EndpointHour.objects.filter(webhook=webhook).order_by("-hour").first()
     return Summary(
         attempts=total,
-        succeeded=counts["ok"],
-        median_ms=median,
-        last_attempt=DeliveryAttempt.objects.filter(delivery__webhook=webhook).order_by("-attempted_at", "-id").first(),
+        succeeded=counts["ok"] or 0,
+        median_ms=_median(webhook, since, total),
+        last_attempt=None if latest is None else LastAttempt(latest.last_attempt_at, latest.last_succeeded),
     )
+
+
+def _median(webhook: Webhook, since: datetime, total: int) -> int | None:
+    """The duration of the middle attempt (the one at index total // 2 in duration order), from the counts."""
+    if not total:
+        return None
+    by_duration = (
+        EndpointDurations.objects.filter(webhook=webhook, hour__gte=since)
+        .values("duration_ms")
+        .annotate(count=Sum("attempts"))
+        .order_by("duration_ms")
+    )
+    seen = 0
+    for row in by_duration:
+        seen += row["count"]
+        if seen > total // 2:
+            return int(row["duration_ms"])
+    return None
 
 
 def _chart(webhook: Webhook, *, unit: str, count: int, now: datetime) -> Chart:
-    step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
-    truncate = TruncHour if unit == "hour" else TruncDay
-    current = now.replace(minute=0, second=0, microsecond=0)
-    if unit == "day":
-        current = current.replace(hour=0)
-    starts = [current - step * offset for offset in reversed(range(count))]
+    starts = _hour_starts(now, unit=unit, count=count)
+    bucket = TruncDay("hour", tzinfo=UTC) if unit == "day" else F("hour")
     rows = (
-        _attempts(webhook, starts[0])
-        .annotate(bucket=truncate("attempted_at", tzinfo=UTC))
-        .order_by()  # not the model's ordering, which would join the GROUP BY
+        EndpointHour.objects.filter(webhook=webhook, hour__gte=starts[0])
+        .annotate(bucket=bucket)
+        .order_by()
         .values("bucket")
-        # Not named like the field: an annotation called "succeeded" would be what the next filter reads.
-        .annotate(ok=Count("id", filter=Q(succeeded=True)), bad=Count("id", filter=Q(succeeded=False)))
+        .annotate(total=Sum("attempts"), ok=Sum("succeeded"))
     )
-    by_start = {row["bucket"]: (row["ok"], row["bad"]) for row in rows}
+    by_start = {row["bucket"]: (row["ok"], row["total"] - row["ok"]) for row in rows}
     peak = max((sum(by_start.get(start, (0, 0))) for start in starts), default=0)
     slot = CHART_WIDTH / count
     bars = []

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -33,7 +32,7 @@ from .models import Delivery, Webhook
 from .outbox import deliveries_to_recover, delivery_resend, webhook_recover, webhook_send_example, webhook_send_test
 from .parameters import whole_number
 from .ratelimits import action_refusal, rate_in_words
-from .selectors import deliveries_for_account, delivery_for_account, endpoint_rows, troubled_endpoints
+from .selectors import deliveries_for_account, delivery_for_account, endpoint_rows, log_page, troubled_endpoints
 from .stats import webhook_charts, webhook_summary
 from .webhooks import (
     EndpointsFull,
@@ -378,7 +377,12 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
         status = ""
     endpoint = webhook_of_account(account=account, webhook_id=request.GET.get("endpoint", ""))
     deliveries = deliveries_for_account(account=account, webhook=endpoint, status=status)
-    page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(whole_number(request.GET.get("page"), minimum=1))
+    page = log_page(
+        deliveries,
+        older=whole_number(request.GET.get("older")),
+        newer=whole_number(request.GET.get("newer")),
+        size=DELIVERIES_PER_PAGE,
+    )
     return _render(
         request,
         "integrations/delivery_log.html",
@@ -388,7 +392,7 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status": status,
             "statuses": Delivery.Status.choices,
-            "any_pending": any(delivery.status == Delivery.Status.PENDING for delivery in page.object_list),
+            "any_pending": any(delivery.status == Delivery.Status.PENDING for delivery in page.deliveries),
             "active_tab": "deliveries",
             "account": account,
         },

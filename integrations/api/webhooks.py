@@ -313,7 +313,7 @@ class DeliveryResend(AccountAPIView):
         responses={202: ACCEPTED, **ACTION_ERROR_RESPONSES},
     )
     def post(self, request: Request, delivery_id: int) -> Response:
-        deliveries = Delivery.objects.filter(pk=delivery_id, event__account_id=self.account_id)
+        deliveries = Delivery.objects.filter(pk=delivery_id, account_id=self.account_id)
         delivery = self.first_or_404(deliveries.select_related("event", "webhook"), "delivery")
         if delivery.webhook is None or not delivery.webhook.is_active:
             raise ValidationError({"delivery": ["Its webhook is deleted or disabled; re-enable it first."]})

@@ -189,3 +189,73 @@ def test_examples_count_with_tests_against_the_limit(admin_client: Client, webho
     refused = admin_client.post(example, {"event_type": "test"}, follow=True).content.decode()
     assert "Choose one of the event types" in refused  # the catalog's events only
     assert Delivery.objects.count() == 5
+
+
+def log_walk(client: Client, query: dict[str, Any]) -> tuple[list[int], list[int]]:
+    """Every delivery id the log shows, following "Older" to the end and then "Newer" back to the start."""
+    import re
+
+    def page(params: dict[str, Any]) -> tuple[list[int], dict[str, str]]:
+        answer = client.get(reverse("integrations:deliveries"), {**query, **params})
+        assert answer.status_code == 200
+        html = answer.content.decode()
+        ids = [int(found) for found in re.findall(r'href="[^"]*/webhook/deliveries/(\d+)/"', html)]
+        links = dict(re.findall(r'href="\?[^"]*?(older|newer)=(\d+)"', html))
+        return ids, links
+
+    older_walk: list[int] = []
+    ids, links = page({})
+    older_walk += ids
+    while "older" in links:
+        ids, links = page({"older": links["older"]})
+        older_walk += ids
+    newer_walk = ids[:]
+    while "newer" in links:
+        ids, links = page({"newer": links["newer"]})
+        newer_walk = ids + newer_walk
+    return older_walk, newer_walk
+
+
+def test_the_log_pages_by_newer_and_older_through_every_delivery_once(
+    admin_client: Client, account: Account, settings: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import Event
+
+    here = Webhook.objects.create(account=account, url="http://127.0.0.1:9/a")
+    there = Webhook.objects.create(account=account, url="http://127.0.0.1:9/b")
+    elsewhere = Webhook.objects.create(account=Account.objects.create(name="Other"), url="http://127.0.0.1:9/c")
+    now = timezone.now()
+    for number in range(130):
+        webhook = (here, there, elsewhere)[number % 3]
+        event = Event.objects.create(account_id=webhook.account_id, type="test", body="{}")
+        delivery = Delivery.objects.create(
+            event=event, webhook=webhook, status="failed" if number % 4 == 0 else "succeeded"
+        )
+        # Several in the same instant: the id orders them, and no page boundary loses or repeats one.
+        Delivery.objects.filter(pk=delivery.pk).update(created_at=now - timedelta(seconds=number // 5))
+    expected = list(
+        Delivery.objects.filter(account=account).order_by("-created_at", "-id").values_list("id", flat=True)
+    )
+    assert log_walk(admin_client, {}) == (expected, expected)
+    for query in ({"endpoint": here.pk}, {"status": "failed"}, {"endpoint": there.pk, "status": "failed"}):
+        rows = Delivery.objects.filter(account=account).order_by("-created_at", "-id")
+        if "endpoint" in query:
+            rows = rows.filter(webhook_id=query["endpoint"])
+        if "status" in query:
+            rows = rows.filter(status=query["status"])
+        wanted = list(rows.values_list("id", flat=True))
+        assert log_walk(admin_client, query) == (wanted, wanted), query
+
+    # A cursor from another account, pruned, or not a number at all: the newest page, never an error.
+    theirs = Delivery.objects.filter(webhook=elsewhere).first()
+    assert theirs is not None
+    for cursor in (str(theirs.pk), "999999999", "-1", "٣", "1e3", ""):
+        for side in ("older", "newer"):
+            answer = admin_client.get(reverse("integrations:deliveries"), {side: cursor})
+            assert answer.status_code == 200
+            assert f'/webhook/deliveries/{expected[0]}/"' in answer.content.decode()
+            assert f'/webhook/deliveries/{theirs.pk}/"' not in answer.content.decode()

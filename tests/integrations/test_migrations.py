@@ -68,3 +68,42 @@ def test_event_types_stored_many_times_over_are_kept_once() -> None:
     executor.migrate(latest)
     assert Webhook.objects.get(pk=bloated.pk).event_types == ["deleted", "completed"]
     assert Webhook.objects.get(pk=plain.pk).event_types == ["completed"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deliveries_get_their_account_and_endpoints_their_counts_on_upgrade() -> None:
+    from integrations.models import Delivery
+    from integrations.stats import webhook_charts, webhook_summary
+
+    before = [("integrations", "0008_api_key_creators_and_event_types_once")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    accounts = [old.get_model("accounts", "Account").objects.create(name=f"Upgraded {n}") for n in range(2)]
+    now = timezone.now()
+    deliveries = []
+    for number in range(30):
+        account = accounts[number % 2]
+        webhook = old.get_model("integrations", "Webhook").objects.create(
+            account=account, url="http://127.0.0.1:9/", secret="whsec_a"
+        )
+        event = old.get_model("integrations", "Event").objects.create(account=account, type="completed", body="{}")
+        delivery = old.get_model("integrations", "Delivery").objects.create(event=event, webhook=webhook)
+        for attempt in range(3):
+            old.get_model("integrations", "DeliveryAttempt").objects.create(
+                delivery=delivery,
+                attempted_at=now - timedelta(hours=attempt * 7, minutes=number),
+                succeeded=attempt == 0,
+                duration_ms=10 * number + attempt,
+            )
+        deliveries.append((delivery.pk, account.pk, webhook.pk))
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("integrations"))
+    for delivery_id, account_id, webhook_id in deliveries:
+        assert Delivery.objects.get(pk=delivery_id).account_id == account_id
+        webhook = Webhook.objects.get(pk=webhook_id)
+        summary = webhook_summary(webhook=webhook, now=now)
+        assert (summary.attempts, summary.succeeded) == (3, 1)  # all within the last 24 hours
+        assert sum(bar.succeeded + bar.failed for bar in webhook_charts(webhook=webhook, now=now)[1].bars) == 3
+        assert summary.last_attempt is not None and summary.last_attempt.succeeded

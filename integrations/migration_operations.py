@@ -1,0 +1,53 @@
+"""Schema changes that are safe on tables with millions of rows while the sender keeps writing to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import NotSupportedError
+from django.db.migrations import AddIndex
+
+
+class AddIndexWithoutLocking(AddIndex):
+    """`AddIndex` that, on PostgreSQL, builds the index CONCURRENTLY: inserts and updates go on meanwhile.
+
+    A plain CREATE INDEX blocks every write to the table until it is built (seconds to minutes on a
+    big log). Its migration must say `atomic = False`. On other databases, a plain CREATE INDEX.
+    A build interrupted earlier leaves an invalid index of the same name, which is dropped first.
+    """
+
+    atomic = False
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+            return
+        _outside_transaction(schema_editor)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            with schema_editor.connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT 1 FROM pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid "
+                    "WHERE pg_class.relname = %s AND NOT pg_index.indisvalid",
+                    [self.index.name],
+                )
+                if cursor.fetchone():
+                    schema_editor.remove_index(model, self.index, concurrently=True)
+            schema_editor.add_index(model, self.index, concurrently=True)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+            return
+        _outside_transaction(schema_editor)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.remove_index(model, self.index, concurrently=True)
+
+    def describe(self) -> str:
+        return f"Create index {self.index.name} on {self.model_name} without locking writes"
+
+
+def _outside_transaction(schema_editor: Any) -> None:
+    if schema_editor.connection.in_atomic_block:
+        raise NotSupportedError("An index is built concurrently outside a transaction: set atomic = False.")
