@@ -19,9 +19,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 SAMPLES = 7
+ROOT = Path(__file__).resolve().parent.parent
 RETENTION_DAYS = 30
 FAILED_SHARE = 0.02
 
@@ -85,7 +87,7 @@ def _rows(webhook: Any, count: int, first_delivery_id: int) -> Iterator[tuple[tu
         delivery_id = first_delivery_id + number
         yield (
             (event_id, webhook.account_id, "completed", body, 1, identifier, False, created),
-            (delivery_id, event_id, webhook.pk, status, 1, created, created, 0, 0),
+            (delivery_id, event_id, webhook.account_id, webhook.pk, status, 1, created, created, 0, 0),
             (delivery_id, created, webhook.url, not failed, 500 if failed else 200, 40 + number % 200, failed),
         )
 
@@ -94,6 +96,7 @@ EVENT_COLUMNS = ("id", "account_id", "type", "body", "flow_id", "identifier", "i
 DELIVERY_COLUMNS = (
     "id",
     "event_id",
+    "account_id",
     "webhook_id",
     "status",
     "attempt_count",
@@ -134,7 +137,22 @@ def history_load(webhook: Any, count: int) -> float:
         _copy(webhook, count, first)
     else:
         _bulk_create(webhook, count, first)
+    _tally(webhook, count, first)
     return time.perf_counter() - started
+
+
+def _tally(webhook: Any, count: int, first: int) -> None:
+    """The endpoint's counts by hour of the attempts just loaded, as the sender keeps them."""
+    from collections import Counter
+
+    from integrations.tallies import Durations, Hours, duration_bucket, hour_count, hour_of, tallies_add
+
+    hours: Hours = {}
+    durations: Durations = Counter()
+    for _, _, (_, attempted_at, _, succeeded, _, duration_ms, _) in _rows(webhook, count, first):
+        hour_count(hours, webhook.pk, attempted_at, succeeded, count=1)
+        durations[webhook.pk, hour_of(attempted_at), duration_bucket(duration_ms)] += 1
+    tallies_add(hours, durations)
 
 
 def _copy(webhook: Any, count: int, first: int) -> None:
@@ -243,3 +261,117 @@ def scale(add: Callable[[str, str, str], None], sizes: list[int]) -> dict[str, d
             if size > 1:
                 add(f"{name}, {size:,} on record", f"{value:.1f} ms", f"{value / empty:.1f}x the empty history's")
     return timings
+
+
+# The sender's steady load while the history is pruned: events a second, committed one at a time.
+SEND_RATE = 50
+
+
+def _sending_p99(bench: Any, label: str, seconds: float) -> float:
+    """Commit → arrival p99 of a steady stream to a fresh account, with one worker (ms)."""
+    flow = bench.account(f"scale-send-{label}-{time.time_ns()}", f"{bench.url}/scale-send")
+    with bench.workers(1):
+        time.sleep(2)  # listening
+        identifiers, committed = bench.paced(flow, SEND_RATE, seconds, f"scale-{label}-{time.time_ns()}")
+        key = f"scale-send-{label}"
+        bench.latency_row(f"commit → arrival at {SEND_RATE} events/s, {label}", identifiers, committed, key)
+    return float(bench.results.figures[key])
+
+
+def pruning(bench: Any, add: Callable[[str, str, str], None], *, seconds: float) -> None:
+    """The sweeper prunes all but the last day of the history while a steady stream is sent; its rate, and
+    the stream's p99 beside the same stream without pruning.
+    """
+    import subprocess
+    import sys
+
+    from integrations.models import Event
+
+    quiet = _sending_p99(bench, "nothing pruned", seconds)
+    on_record = Event.objects.count()
+    sweeper = subprocess.Popen(
+        [sys.executable, "manage.py", "sweep_webhooks", "--interval", "1"],
+        cwd=ROOT,
+        env={**bench.env, "INTEGRATIONS_RETENTION_DAYS": "1"},
+        stdout=subprocess.DEVNULL,
+    )
+    started = time.perf_counter()
+    try:
+        busy = _sending_p99(bench, "while the sweeper prunes", seconds)
+        during = on_record - Event.objects.count()
+        # Then until it has caught up: a minute with nothing left to delete.
+        left = Event.objects.filter(created_at__lt=datetime.now(UTC) - timedelta(days=1, minutes=1))
+        while left.exists():
+            time.sleep(1)
+        took = time.perf_counter() - started
+    finally:
+        sweeper.terminate()
+        sweeper.wait()
+    pruned = on_record - Event.objects.count()
+    add(
+        f"pruning {pruned:,} events past retention (each with its delivery and attempt)",
+        f"{pruned / took:,.0f} events/s",
+        f"{took:.0f} s in all; {during:,} while the stream below was sent",
+    )
+    add(
+        "p99 while the sweeper prunes, against nothing pruned", f"{busy / quiet:.2f}x", f"{busy:,.0f} / {quiet:,.0f} ms"
+    )
+
+
+# The last migration that is not safe to undo on a big table: what `migration` takes back and applies again.
+BEFORE_LOG_INDEXES = "0008_api_key_creators_and_event_types_once"
+
+
+def migration(bench: Any, add: Callable[[str, str, str], None]) -> None:
+    """0009 (the log's account column, filled, and its indexes built CONCURRENTLY) undone and applied again on
+    the history, while a writer inserts a delivery every 20 ms: how long it takes, and the writer's longest wait.
+    """
+    import subprocess
+    import sys
+    import threading
+
+    from django.db import connection, connections
+
+    from integrations.models import Delivery
+
+    sample = Delivery.objects.order_by("-id").values_list("event_id", "webhook_id").first()
+    assert sample is not None
+    waits: list[float] = []
+    done = threading.Event()
+
+    def writer() -> None:
+        # Its own connection; only columns that exist before and after the migration.
+        with connections["default"].cursor() as cursor:
+            while not done.is_set():
+                started = time.perf_counter()
+                cursor.execute(
+                    "INSERT INTO integrations_delivery (event_id, webhook_id, status, attempt_count, created_at, "
+                    "claims_without_attempt, resend_count) VALUES (%s, %s, 'cancelled', 0, now(), 0, 0)",
+                    sample,
+                )
+                waits.append((time.perf_counter() - started) * 1000)
+                time.sleep(0.02)
+        connections["default"].close()
+
+    def migrate(target: str) -> float:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "integrations", target, "-v0"], cwd=ROOT, env=bench.env, check=True
+        )
+        return time.perf_counter() - started
+
+    migrate(BEFORE_LOG_INDEXES)
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        took = migrate("0009")
+    finally:
+        done.set()
+        thread.join()
+    on_record = Delivery.objects.count()
+    add(
+        f"migration 0009 on {on_record:,} deliveries ({connection.vendor})",
+        f"{took:.0f} s",
+        f"a writer beside it: {len(waits)} inserts, the longest {max(waits):,.0f} ms, "
+        f"median {statistics.median(waits):.1f} ms",
+    )

@@ -8,16 +8,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from redis.exceptions import RedisError
 from redis.lock import Lock
 
 from .conf import conf
-from .models import Delivery, DeliveryAttempt, Event
+from .models import Delivery, DeliveryAttempt, EndpointDurations, EndpointHour, Event
 from .queue import redis_connection, webhook_ensure_queued
 
 logger = logging.getLogger(__name__)
+
+# Statements of PRUNE_BATCH rows per kind of row and pass: a pass that deletes this many leaves a backlog,
+# and the sweeper's next pass comes at once (`SweepResult.prune_backlog`).
+PRUNE_BATCHES = 10
 
 
 @dataclass
@@ -26,6 +31,11 @@ class SweepResult:
     skipped: bool = False  # another sweeper was doing a pass
     events_pruned: int = 0
     attempts_pruned: int = 0
+
+    @property
+    def prune_backlog(self) -> bool:
+        """The pass deleted all it may: more is past retention, so the next one should come soon."""
+        return max(self.events_pruned, self.attempts_pruned) >= PRUNE_BATCHES * conf.PRUNE_BATCH
 
 
 def deliveries_requeue_stranded() -> int:
@@ -51,15 +61,26 @@ def deliveries_requeue_stranded() -> int:
     return requeued
 
 
-def log_prune(*, max_batches: int = 10) -> tuple[int, int]:
-    """Delete events and attempts older than the retention period, a bounded batch at a time.
+def log_prune(*, max_batches: int = PRUNE_BATCHES) -> tuple[int, int]:
+    """Delete events (with their deliveries and attempts), attempts and endpoint counts older than the
+    retention period: oldest first, `PRUNE_BATCH` rows per statement, each its own short transaction,
+    so that nothing the sender or the pages wait on is ever locked for long.
 
-    An event with a delivery still pending is kept whatever its age.
+    An event with a delivery still pending is kept whatever its age. Returns (events, attempts) deleted.
     """
     cutoff = timezone.now() - timedelta(days=conf.RETENTION_DAYS)
-    old_events = Event.objects.filter(created_at__lt=cutoff).exclude(deliveries__status=Delivery.Status.PENDING)
-    old_attempts = DeliveryAttempt.objects.filter(attempted_at__lt=cutoff)
-    return _delete_in_batches(old_events, max_batches), _delete_in_batches(old_attempts, max_batches)
+    old_events = (
+        Event.objects.filter(created_at__lt=cutoff)
+        .exclude(deliveries__status=Delivery.Status.PENDING)
+        .order_by("created_at")  # read from the created_at index, from the oldest
+    )
+    events = _delete_in_batches(old_events, max_batches)
+    attempts = _delete_in_batches(
+        DeliveryAttempt.objects.filter(attempted_at__lt=cutoff).order_by("attempted_at"), max_batches
+    )
+    _delete_in_batches(EndpointHour.objects.filter(hour__lt=cutoff).order_by("hour"), max_batches)
+    _delete_in_batches(EndpointDurations.objects.filter(hour__lt=cutoff).order_by("hour"), max_batches)
+    return events, attempts
 
 
 def _delete_in_batches(rows: QuerySet[Any], max_batches: int) -> int:
@@ -68,7 +89,8 @@ def _delete_in_batches(rows: QuerySet[Any], max_batches: int) -> int:
         ids = list(rows.values_list("id", flat=True)[: conf.PRUNE_BATCH])
         if not ids:
             break
-        rows.model._default_manager.filter(id__in=ids).delete()
+        with transaction.atomic():
+            rows.model._default_manager.filter(id__in=ids).delete()
         deleted += len(ids)
     return deleted
 

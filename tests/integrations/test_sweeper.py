@@ -130,3 +130,23 @@ def test_the_command_does_one_pass_with_once(flow: Flow, webhook: Webhook) -> No
     call_command("sweep_webhooks", "--once", stdout=out)
     assert out.getvalue().strip() == "requeued 1 webhook job(s); pruned 0 event(s) and 0 attempt(s)"
     assert webhooks_queue().count == 1
+
+
+def test_pruning_takes_the_endpoints_counts_past_retention_and_says_when_more_is_left(
+    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None], settings: Any
+) -> None:
+    from integrations.models import EndpointDurations, EndpointHour
+    from integrations.sweeper import PRUNE_BATCHES, SweepResult
+
+    for number in range(3):
+        Chat.objects.create(flow=flow, identifier=f"c{number}", status=Chat.Status.COMPLETED)
+    run_worker()
+    assert EndpointHour.objects.get(webhook=webhook).attempts == 3
+    EndpointHour.objects.update(hour=timezone.now() - timedelta(days=31))
+    EndpointDurations.objects.update(hour=timezone.now() - timedelta(days=31))
+    log_prune()
+    assert not EndpointHour.objects.exists() and not EndpointDurations.objects.exists()
+
+    settings.INTEGRATIONS_PRUNE_BATCH = 2
+    assert SweepResult(events_pruned=PRUNE_BATCHES * 2).prune_backlog
+    assert not SweepResult(events_pruned=PRUNE_BATCHES * 2 - 1, attempts_pruned=3).prune_backlog

@@ -36,18 +36,23 @@ class Command(BaseCommand):
         self.stdout.write(f"Sweeping every {interval:g} s (Ctrl-C to stop)")
         self.stdout.flush()
         last_prune = 0.0
+        backlog = False
         try:
             while True:
                 close_old_connections()
-                prune = time.monotonic() - last_prune >= PRUNE_EVERY_SECONDS
+                prune = backlog or time.monotonic() - last_prune >= PRUNE_EVERY_SECONDS
                 try:
-                    sweep(prune=prune)
+                    outcome = sweep(prune=prune)
                 except DatabaseError as error:
                     # A database hiccup must not end the sweeper: the next pass tries again.
                     self.stderr.write(f"sweep failed: {error}")
+                    backlog = False
                 else:
                     if prune:
                         last_prune = time.monotonic()
-                time.sleep(interval)
+                    # More past retention than a pass deletes: prune again at once, until caught up.
+                    backlog = prune and outcome.prune_backlog
+                if not backlog:
+                    time.sleep(interval)
         except KeyboardInterrupt:
             pass
