@@ -232,6 +232,10 @@ def requests_of(account: Account) -> dict[str, Callable[[], Any]]:
             webhook_id=account.other_webhook_id, now=timezone.now()
         ),
     }
+    middle = Delivery.objects.filter(webhook=webhook).order_by("id").values_list("id", flat=True)
+    halfway = middle[middle.count() // 2] if latest is not None else None
+    if halfway is not None:
+        calls["Delivery log, the page halfway back (Older)"] = page(f"{deliveries}?older={halfway}")
     if latest is not None:
         calls["Delivery detail"] = page(reverse("integrations:delivery", args=[latest.pk]))
         calls["API GET /api/v1/events/{id}/"] = page(f"/api/v1/events/{latest.event.msg_id}/", **key)
