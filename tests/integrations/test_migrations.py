@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -107,3 +108,45 @@ def test_deliveries_get_their_account_and_endpoints_their_counts_on_upgrade() ->
         assert (summary.attempts, summary.succeeded) == (3, 1)  # all within the last 24 hours
         assert sum(bar.succeeded + bar.failed for bar in webhook_charts(webhook=webhook, now=now)[1].bars) == 3
         assert summary.last_attempt is not None and summary.last_attempt.succeeded
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="CONCURRENTLY is PostgreSQL's: make test's second run")
+@pytest.mark.django_db(transaction=True)
+def test_the_log_indexes_are_built_concurrently_even_after_an_interrupted_build(account: Any) -> None:
+    from django.db import DatabaseError, NotSupportedError, transaction
+
+    from integrations.migration_operations import AddIndexWithoutLocking
+    from integrations.models import Delivery, Event
+
+    before = [("integrations", "0008_api_key_creators_and_event_types_once")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("integrations")
+    event = Event.objects.create(account=account, type="test", body="{}")
+    for _ in range(2):
+        Delivery.objects.create(event=event, status="succeeded")
+    executor.migrate(before)
+    # A concurrent build cut short (here: a unique index over duplicates) leaves an invalid index of the name.
+    with pytest.raises(DatabaseError), connection.cursor() as cursor:
+        cursor.execute("CREATE UNIQUE INDEX CONCURRENTLY delivery_log ON integrations_delivery (status)")
+    MigrationExecutor(connection).migrate(latest)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_class.relname, pg_index.indisvalid FROM pg_index JOIN pg_class ON pg_class.oid = indexrelid "
+            "WHERE pg_class.relname IN ('delivery_log', 'delivery_log_status', 'delivery_log_endpoint', "
+            "'delivery_log_endpoint_status', 'event_list')"
+        )
+        assert sorted(cursor.fetchall()) == [
+            ("delivery_log", True),
+            ("delivery_log_endpoint", True),
+            ("delivery_log_endpoint_status", True),
+            ("delivery_log_status", True),
+            ("event_list", True),
+        ]
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'delivery_log'")
+        assert "UNIQUE" not in cursor.fetchone()[0]
+
+    operation = AddIndexWithoutLocking(model_name="delivery", index=Delivery._meta.indexes[-1])
+    state = executor.loader.project_state(latest)
+    with pytest.raises(NotSupportedError), transaction.atomic(), connection.schema_editor(atomic=False) as editor:
+        operation.database_forwards("integrations", editor, state, state)
