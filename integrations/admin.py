@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from functools import cached_property
+from typing import TypeVar, cast
 
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
+from django.core.paginator import Paginator
 from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
@@ -49,6 +51,27 @@ class SecretLookupsRefusedAdmin(admin.ModelAdmin[_M]):
         return super().lookup_allowed(lookup, value, request)
 
 
+class CappedCountPaginator(Paginator[models.Model]):
+    """Counts a log's rows up to COUNT_CAP only: a count of millions of rows would cost every page seconds.
+
+    The pages stop at the cap (the newest rows, 100 pages): older rows are reached by a filter or by id.
+    """
+
+    COUNT_CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        rows = cast("models.QuerySet[models.Model]", self.object_list)  # the admin's changelist: a queryset
+        return rows[: self.COUNT_CAP].count()
+
+
+class HistoryAdmin(SecretLookupsRefusedAdmin[_M]):
+    """The log's tables: pages read from an index, never a count of the whole history."""
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+
+
 @admin.register(Webhook)
 class WebhookAdmin(SecretLookupsRefusedAdmin[Webhook]):
     list_display = ["url", "account", "is_active", "created_at"]
@@ -58,7 +81,7 @@ class WebhookAdmin(SecretLookupsRefusedAdmin[Webhook]):
 
 
 @admin.register(Event)
-class EventAdmin(SecretLookupsRefusedAdmin[Event]):
+class EventAdmin(HistoryAdmin[Event]):
     list_display = ["id", "type", "account", "created_at"]
     list_filter = ["type"]
     readonly_fields = ["id", "account", "type", "body", "created_at"]
@@ -82,8 +105,10 @@ class DeliveryAttemptInline(admin.TabularInline[DeliveryAttempt, Delivery]):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(SecretLookupsRefusedAdmin[Delivery]):
+class DeliveryAdmin(HistoryAdmin[Delivery]):
     list_display = ["id", "event", "webhook", "status", "attempt_count", "next_attempt_at"]
+    list_select_related = ["event", "webhook"]
+    ordering = ["-id"]  # the primary key's order: newest first without a sort of the whole table
     list_filter = ["status"]
     readonly_fields = [f.name for f in Delivery._meta.fields]
     inlines = [DeliveryAttemptInline]

@@ -197,3 +197,24 @@ def test_other_admin_filters_still_work(viewer: Client, targets: list[Webhook]) 
     url = reverse("admin:integrations_webhook_changelist")
     assert count(viewer, url, {"is_active__exact": "1"}) == (200, 1)
     assert count(viewer, url, {"url__startswith": "http://127.0.0.1:9/"}) == (200, 2)
+
+
+def test_the_admin_counts_the_log_only_up_to_its_cap(
+    client: Client, django_user_model: Any, account: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from integrations.admin import CappedCountPaginator, DeliveryAdmin
+    from integrations.models import Delivery, Event
+
+    monkeypatch.setattr(CappedCountPaginator, "COUNT_CAP", 3)
+    monkeypatch.setattr(DeliveryAdmin, "list_per_page", 2)
+    event = Event.objects.create(account=account, type="test", body="{}")
+    for _ in range(5):
+        Delivery.objects.create(event=event, status="succeeded")
+    client.force_login(django_user_model.objects.create_superuser(username="root", password="x" * 20))
+    page = client.get(reverse("admin:integrations_delivery_changelist"))
+    assert page.status_code == 200
+    assert page.context["cl"].result_count == 3  # not 5: the count stops at the cap
+    newest = list(Delivery.objects.order_by("-id").values_list("id", flat=True))
+    assert [row.pk for row in page.context["cl"].result_list] == newest[:2]
+    second = client.get(reverse("admin:integrations_delivery_changelist"), {"p": "2"})
+    assert [row.pk for row in second.context["cl"].result_list] == newest[2:3]
