@@ -1,8 +1,13 @@
 """A fast loopback webhook receiver for the benchmarks, in a process of its own.
 
-    python bench/receiver.py PORT
+    python bench/receiver.py PORT [HOSTS]
+
+It listens on 127.0.0.1, and on 127.0.0.2 … 127.0.0.(1 + HOSTS) too (loopback addresses, each a
+"host" of its own to the sender: its own connections and pools), all on PORT.
 
 - `POST /hang…` is accepted and never answered (a hanging endpoint);
+- `POST /delay/MS/…` is answered `204` after MS milliseconds (a receiver across a network), its
+  arrival recorded as it comes;
 - any other POST is answered `204` at once, and its arrival time recorded under the body's
   `data.identifier` (or its `webhook-id`);
 - `GET /arrivals` returns the arrivals recorded so far as JSON, `GET /count` how many there are
@@ -37,6 +42,10 @@ class Http(asyncio.Protocol):
         self.buffer = b""
         self.hanging = False
 
+    def _answer(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.write(NO_CONTENT)
+
     def data_received(self, data: bytes) -> None:
         if self.hanging:
             return
@@ -60,7 +69,11 @@ class Http(asyncio.Protocol):
                 return
             if method == "POST":
                 arrivals.setdefault(_key(headers, body), time.time())
-                self.transport.write(NO_CONTENT)
+                if path.startswith("/delay/"):
+                    delay_ms = int(path.split("/")[2])
+                    asyncio.get_running_loop().call_later(delay_ms / 1000, self._answer)
+                else:
+                    self.transport.write(NO_CONTENT)
             elif path == "/arrivals":
                 answer = json.dumps(arrivals).encode()
                 self.transport.write(
@@ -75,11 +88,12 @@ class Http(asyncio.Protocol):
                 self.transport.write(NO_CONTENT)
 
 
-async def serve(port: int) -> None:
-    server = await asyncio.get_running_loop().create_server(Http, "127.0.0.1", port, backlog=4096)
+async def serve(port: int, hosts: int) -> None:
+    addresses = ["127.0.0.1", *(f"127.0.0.{2 + number}" for number in range(hosts))]
+    server = await asyncio.get_running_loop().create_server(Http, addresses, port, backlog=4096)
     async with server:
         await server.serve_forever()
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(int(sys.argv[1])))
+    asyncio.run(serve(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 0))

@@ -48,10 +48,31 @@ class Size:
     path_saves: int
     steady_seconds: float
     isolation_seconds: float
+    # The latency mix: endpoints, each on a loopback host of its own, and deliveries by answer time (ms).
+    mix_endpoints: int
+    mix: dict[int, int]
 
 
-FULL = Size(raw_seconds=3, backlog=10_000, path_saves=400, steady_seconds=10, isolation_seconds=20)
-TINY = Size(raw_seconds=0.3, backlog=200, path_saves=20, steady_seconds=1, isolation_seconds=2)
+FULL = Size(
+    raw_seconds=3,
+    backlog=10_000,
+    path_saves=400,
+    steady_seconds=10,
+    isolation_seconds=20,
+    mix_endpoints=100,
+    mix={50: 4000, 300: 2000},
+)
+TINY = Size(
+    raw_seconds=0.3,
+    backlog=200,
+    path_saves=20,
+    steady_seconds=1,
+    isolation_seconds=2,
+    mix_endpoints=5,
+    mix={50: 40, 300: 20},
+)
+# The event-loop baseline's window: attempts in flight at once to one endpoint.
+MIX_WINDOW = 4
 
 
 def free_port() -> int:
@@ -116,7 +137,9 @@ class Bench:
             )
         )
         self.processes.append(
-            subprocess.Popen([sys.executable, str(ROOT / "bench/receiver.py"), str(self.receiver_port)])
+            subprocess.Popen(
+                [sys.executable, str(ROOT / "bench/receiver.py"), str(self.receiver_port), str(self.size.mix_endpoints)]
+            )
         )
         wait_for_port(self.redis_port)
         wait_for_port(self.receiver_port)
@@ -220,6 +243,18 @@ class Bench:
             for identifier in identifiers:
                 Chat.objects.create(flow=flow, identifier=identifier, status=Chat.Status.COMPLETED, score=1)
 
+    def complete_many(self, flows: list[Any], identifiers: list[str]) -> None:
+        """Complete the identifiers' chats in one transaction, spread over the flows in turn."""
+        from django.db import transaction
+
+        from chats.models import Chat
+
+        per_flow = len(identifiers) // len(flows)
+        with transaction.atomic():
+            for number, identifier in enumerate(identifiers):
+                flow = flows[min(number // per_flow, len(flows) - 1)]
+                Chat.objects.create(flow=flow, identifier=identifier, status=Chat.Status.COMPLETED, score=1)
+
     # --- the scenarios -----------------------------------------------------------------------
 
     def raw_loops(self) -> None:
@@ -276,6 +311,76 @@ class Bench:
             f"{rate:,.0f} deliveries/s",
             f"{versus:.2f}x requests loop, {rate / self.results.figures['urllib3']:.2f}x urllib3; "
             f"workers' peak RSS {rss:.0f} MB",
+        )
+
+    def mix_baseline(self, latency_ms: int, count: int) -> float:
+        """An aiohttp client holding MIX_WINDOW in flight per endpoint, to the same receivers: deliveries/s."""
+        import asyncio
+
+        import aiohttp
+
+        endpoints = self.size.mix_endpoints
+        body = json.dumps({"type": "completed", "data": {"flowId": 1, "identifier": "base", "score": 1}}).encode()
+
+        async def run() -> float:
+            connector = aiohttp.TCPConnector(limit=0, limit_per_host=MIX_WINDOW)
+            async with aiohttp.ClientSession(connector=connector) as session:
+
+                async def lane(endpoint: int, sends: int) -> None:
+                    url = f"http://127.0.0.{2 + endpoint}:{self.receiver_port}/delay/{latency_ms}/base"
+                    for number in range(sends):
+                        headers = {"Content-Type": "application/json", "webhook-id": f"msg_base_{endpoint}_{number}"}
+                        async with session.post(url, data=body, headers=headers) as answer:
+                            await answer.read()
+
+                per_lane = count // endpoints // MIX_WINDOW
+                started = time.perf_counter()
+                await asyncio.gather(
+                    *(lane(endpoint, per_lane) for endpoint in range(endpoints) for _ in range(MIX_WINDOW))
+                )
+                return per_lane * endpoints * MIX_WINDOW / (time.perf_counter() - started)
+
+        return asyncio.run(run())
+
+    def latency_mix(self, latency_ms: int, count: int) -> None:
+        """Receivers that answer after `latency_ms`, each endpoint on a loopback host of its own: one worker
+        draining a backlog spread over them, beside the event-loop baseline in the same run; and the
+        worker's CPU per delivery.
+        """
+        from integrations.models import Delivery
+
+        self.reset()
+        baseline = self.mix_baseline(latency_ms, count)
+        self.reset()
+        tag = f"mix-{latency_ms}-{time.time_ns()}"
+        endpoints = self.size.mix_endpoints
+        hosts = [f"http://127.0.0.{2 + number}:{self.receiver_port}" for number in range(endpoints)]
+        flows = [self.account(f"{tag}-{n}", f"{host}/delay/{latency_ms}/{tag}") for n, host in enumerate(hosts)]
+        identifiers = [f"{tag}-{number}-{n}" for number in range(endpoints) for n in range(count // endpoints)]
+        with self.workers(1) as started:
+            time.sleep(2)  # listening: its start-up is neither the drain nor its CPU
+            cpu_before = cpu_seconds(started[0].pid)
+            self.complete_many(flows, identifiers)  # one transaction: every endpoint due at once
+            arrived = self.wait_for(identifiers, timeout=600)
+            while Delivery.objects.filter(
+                event__account__name__startswith=tag, status=Delivery.Status.PENDING
+            ).exists():
+                time.sleep(0.05)
+            cpu = cpu_seconds(started[0].pid) - cpu_before
+        times = [arrived[i] for i in identifiers]
+        rate = len(identifiers) / (max(times) - min(times))
+        cpu_ms = cpu * 1000 / len(identifiers)
+        self.results.figures[f"mix-{latency_ms}"] = rate / baseline
+        self.results.figures[f"mix-cpu-{latency_ms}"] = cpu_ms
+        self.results.add(
+            f"latency mix {latency_ms} ms: aiohttp, window {MIX_WINDOW} per endpoint",
+            f"{baseline:,.0f} deliveries/s",
+            f"{endpoints} endpoints on their own loopback hosts",
+        )
+        self.results.add(
+            f"latency mix {latency_ms} ms: one worker, {len(identifiers):,} deliveries",
+            f"{rate:,.0f} deliveries/s",
+            f"{rate / baseline:.2f}x the event loop; worker CPU {cpu_ms:.2f} ms per delivery",
         )
 
     def request_path(self) -> None:
@@ -376,6 +481,18 @@ class Bench:
             )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process and its children (the scheduler) have used so far."""
+    total = 0.0
+    for candidate in [pid, *children(pid)]:
+        try:
+            fields = Path(f"/proc/{candidate}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def peak_rss_mb(pid: int) -> float:
     """Peak resident memory of a process (VmHWM), with its children (the scheduler)."""
     total = 0.0
@@ -432,6 +549,9 @@ TARGETS: list[tuple[str, Callable[[dict[str, float]], float], str, Callable[[flo
     ),
     ("2 workers ÷ 1 worker, 20 endpoints", lambda f: f["drain-2-20"] / f["drain-1-20"], "≥ 1.6x", lambda v: v >= 1.6),
     ("request path: added by a webhook (ms)", lambda f: f["path"], "≤ +1.0 ms", lambda v: v <= 1.0),
+    ("latency mix 50 ms: one worker ÷ event loop", lambda f: f["mix-50"], "≥ 0.5x", lambda v: v >= 0.5),
+    ("latency mix 300 ms: one worker ÷ event loop", lambda f: f["mix-300"], "≥ 0.9x", lambda v: v >= 0.9),
+    ("latency mix 50 ms: worker CPU per delivery (ms)", lambda f: f["mix-cpu-50"], "≤ 0.5 ms", lambda v: v <= 0.5),
     ("p99 beside 3 hanging endpoints (ms)", lambda f: f["hanging-3"], "≤ 1,000 ms", lambda v: v <= 1000),
     ("p99 beside 50 hanging endpoints (ms)", lambda f: f["hanging-50"], "≤ 2,000 ms", lambda v: v <= 2000),
     (
@@ -472,7 +592,7 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, help="deliveries in each drain (default: 10,000; tiny: 200)")
     parser.add_argument(
         "--only",
-        choices=["drain", "path", "scale"],
+        choices=["drain", "path", "mix", "scale"],
         help="only the raw loops and one part (while tuning); scale: the pages with history on record (alone)",
     )
     parser.add_argument(
@@ -492,11 +612,14 @@ def main() -> None:
     try:
         bench.start()
         bench.raw_loops()
-        if args.only != "drain":
+        if args.only in (None, "path"):
             bench.request_path()
         for processes, endpoints in ((1, 1), (2, 1), (1, 20), (2, 20)):
-            if args.only != "path":
+            if args.only in (None, "drain"):
                 bench.drain(processes=processes, endpoints=endpoints)
+        if args.only in (None, "mix"):
+            for latency_ms, count in bench.size.mix.items():
+                bench.latency_mix(latency_ms, count)
         if args.only is None:
             for rate in (50, 200):
                 bench.steady(rate)
