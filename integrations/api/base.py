@@ -113,13 +113,18 @@ class NewestFirstPagination(CursorPagination):
         return super().get_page_size(request)
 
 
+# Twenty digits: past any 64-bit column, and short enough that no text costs a long conversion.
+WHOLE_NUMBER_TEXT_MAX = 10**20 - 1
+
+
 class WholeNumberField(serializers.IntegerField):
     """A whole number as a JSON number or as text in the digits 0-9: DRF's own would read "٣", " 1" and "1.0"."""
 
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, (int, str)):
             self.fail("invalid")
-        if isinstance(data, str) and whole_number(data) is None:
+        # Bounded only in length here: the field's own min_value and max_value say what is out of range.
+        if isinstance(data, str) and whole_number(data, maximum=WHOLE_NUMBER_TEXT_MAX) is None:
             self.fail("invalid")
         number: int = super().to_internal_value(data)
         return number

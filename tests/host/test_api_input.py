@@ -253,3 +253,12 @@ def test_a_cursor_on_a_whole_number_ordering_takes_only_digits_0_to_9(
     else:
         with pytest.raises(ValidationError):
             pages.paginate_queryset(Webhook.objects.all(), request)
+
+
+def test_every_number_the_schema_allows_is_accepted_and_the_next_one_refused(
+    client: Client, world: dict[str, Any]
+) -> None:
+    """flowId is a 64-bit column: its largest value is a valid filter (schemathesis found it refused)."""
+    largest = 2**63 - 1
+    assert call(client, world, "get", "/api/v1/events/", query=f"flowId={largest}").status_code == 200
+    assert_refused(call(client, world, "get", "/api/v1/events/", query=f"flowId={largest + 1}"), "flowId")
