@@ -640,12 +640,6 @@ def main() -> None:
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-def connection_vendor() -> str:
-    from django.db import connection
-
-    return connection.vendor
-
-
 def scale_run(bench: Bench, sizes: list[int], write: Path | None) -> None:
     """The pages with history on record (bench/scale.py): a table of its own, between the scale markers."""
     from bench.scale import migration, pruning, scale
@@ -653,7 +647,9 @@ def scale_run(bench: Bench, sizes: list[int], write: Path | None) -> None:
     try:
         bench.start()
         scale(bench.results.add, sizes)
-        if connection_vendor() == "postgresql":  # SQLite has one writer: a writer beside it would only wait
+        from django.db import connection
+
+        if connection.vendor == "postgresql":  # SQLite has one writer: a writer beside it would only wait
             migration(bench, bench.results.add)
         pruning(bench, bench.results.add, seconds=bench.size.isolation_seconds)
     finally:

@@ -137,19 +137,18 @@ def history_load(webhook: Any, count: int) -> float:
         _copy(webhook, count, first)
     else:
         _bulk_create(webhook, count, first)
-    _tally(webhook, count, first)
     return time.perf_counter() - started
 
 
-def _tally(webhook: Any, count: int, first: int) -> None:
-    """The endpoint's counts by hour of the attempts just loaded, as the sender keeps them."""
+def _tally(webhook: Any, rows: list[tuple[tuple[Any, ...], ...]]) -> None:
+    """The endpoint's counts by hour of these rows' attempts, as the sender keeps them."""
     from collections import Counter
 
     from integrations.tallies import Durations, Hours, duration_bucket, hour_count, hour_of, tallies_add
 
     hours: Hours = {}
     durations: Durations = Counter()
-    for _, _, (_, attempted_at, _, succeeded, _, duration_ms, _) in _rows(webhook, count, first):
+    for _, _, (_, attempted_at, _, succeeded, _, duration_ms, _) in rows:
         hour_count(hours, webhook.pk, attempted_at, succeeded, count=1)
         durations[webhook.pk, hour_of(attempted_at), duration_bucket(duration_ms)] += 1
     tallies_add(hours, durations)
@@ -172,6 +171,7 @@ def _copy(webhook: Any, count: int, first: int) -> None:
                 with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row[index] if index < 2 else _attempt(row[index]))
+            _tally(webhook, rows)
         # The ids were given here: the identity column carries on after them.
         cursor.execute(
             "SELECT setval(pg_get_serial_sequence('integrations_delivery', 'id'), "
@@ -190,6 +190,7 @@ def _bulk_create(webhook: Any, count: int, first: int) -> None:
     DeliveryAttempt.objects.bulk_create(
         DeliveryAttempt(**dict(zip(ATTEMPT_COLUMNS, _attempt(row[2]), strict=True))) for row in rows
     )
+    _tally(webhook, rows)
     # auto_now_add set every created_at to now: put them back where the history has them.
     for row in rows:
         event, delivery = (

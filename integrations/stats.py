@@ -14,6 +14,7 @@ from django.db.models.functions import TruncDay
 from django.utils import timezone
 
 from .models import EndpointDurations, EndpointHour, Webhook
+from .tallies import hour_of
 
 HOURS = 24
 DAYS = 14
@@ -77,7 +78,7 @@ class Chart:
 
 def _hour_starts(now: datetime, *, unit: str, count: int) -> list[datetime]:
     step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
-    current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    current = hour_of(now)
     if unit == "day":
         current = current.replace(hour=0)
     return [current - step * offset for offset in reversed(range(count))]
@@ -122,7 +123,6 @@ def _chart(webhook: Webhook, *, unit: str, count: int, now: datetime) -> Chart:
     rows = (
         EndpointHour.objects.filter(webhook=webhook, hour__gte=starts[0])
         .annotate(bucket=bucket)
-        .order_by()
         .values("bucket")
         .annotate(total=Sum("attempts"), ok=Sum("succeeded"))
     )
