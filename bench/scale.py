@@ -206,8 +206,8 @@ def requests_of(account: Account) -> dict[str, Callable[[], Any]]:
     from django.urls import reverse
     from django.utils import timezone
 
-    from integrations.delivery import webhook_next_due
     from integrations.models import Delivery
+    from integrations.sending.store import next_due
 
     client, webhook = account.client, account.webhook
     latest = Delivery.objects.filter(webhook=webhook).order_by("-created_at", "-id").first()
@@ -229,9 +229,7 @@ def requests_of(account: Account) -> dict[str, Callable[[], Any]]:
         "Webhook tab (24 h summary per endpoint)": page(reverse("integrations:webhook")),
         "API GET /api/v1/events/ (first page)": page("/api/v1/events/", **key),
         "API GET /api/v1/webhooks/": page("/api/v1/webhooks/", **key),
-        "due lookup for another account": lambda: webhook_next_due(
-            webhook_id=account.other_webhook_id, now=timezone.now()
-        ),
+        "due lookup for another account": lambda: next_due(webhook_ids=[account.other_webhook_id], now=timezone.now()),
     }
     middle = Delivery.objects.filter(webhook=webhook).order_by("id").values_list("id", flat=True)
     halfway = middle[middle.count() // 2] if latest is not None else None

@@ -84,19 +84,14 @@ class Settings:
         return max(1, int(getattr(settings, "INTEGRATIONS_ENDPOINT_CONCURRENCY", 4)))
 
     @property
-    def SENDER_ENDPOINTS(self) -> int:
-        """Healthy endpoints one worker process sends to at once (its lane for them)."""
-        return max(1, int(getattr(settings, "INTEGRATIONS_SENDER_ENDPOINTS", 64)))
-
-    @property
-    def SENDER_TROUBLED_ENDPOINTS(self) -> int:
-        """Endpoints in trouble (failing, slow or hanging) one worker process sends to at once: their own lane."""
-        return max(1, int(getattr(settings, "INTEGRATIONS_SENDER_TROUBLED_ENDPOINTS", 8)))
-
-    @property
     def SENDER_MAX_IN_FLIGHT(self) -> int:
-        """Attempts in flight in one worker process at once, whatever their endpoints."""
-        return max(1, int(getattr(settings, "INTEGRATIONS_SENDER_MAX_IN_FLIGHT", 64)))
+        """Attempts in flight at once in one worker process to endpoints answering in time (the healthy lane)."""
+        return max(1, int(getattr(settings, "INTEGRATIONS_SENDER_MAX_IN_FLIGHT", 1000)))
+
+    @property
+    def SENDER_TROUBLED_IN_FLIGHT(self) -> int:
+        """Attempts in flight at once in one worker process to endpoints failing, probing or slow (their own lane)."""
+        return max(1, int(getattr(settings, "INTEGRATIONS_SENDER_TROUBLED_IN_FLIGHT", 1000)))
 
     @property
     def SLOW_ATTEMPT_SECONDS(self) -> float:
@@ -118,26 +113,22 @@ class Settings:
 
     @property
     def BATCH_SIZE(self) -> int:
-        """Deliveries one job claims at a time."""
+        """Most deliveries claimed for one endpoint at a time (fewer for an endpoint in trouble or slow)."""
         return int(getattr(settings, "INTEGRATIONS_BATCH_SIZE", 100))
 
     @property
     def LEDGER_SIZE(self) -> int:
-        """Successful attempts written together (fewer writes; after a crash, at most this many are re-sent)."""
-        return int(getattr(settings, "INTEGRATIONS_LEDGER_SIZE", 50))
-
-    @property
-    def LEDGER_SECONDS(self) -> float:
-        """A success waits at most this long to be written."""
-        return float(getattr(settings, "INTEGRATIONS_LEDGER_SECONDS", 0.25))
+        """Most attempts written in one transaction (those answered while the last write ran are written together)."""
+        return max(1, int(getattr(settings, "INTEGRATIONS_LEDGER_SIZE", 500)))
 
     @property
     def JOB_MAX_DELIVERIES(self) -> int:
+        """Attempts one job makes when no worker engine runs (a plain rq worker); the rest goes to a fresh job."""
         return int(getattr(settings, "INTEGRATIONS_JOB_MAX_DELIVERIES", 500))
 
     @property
     def JOB_MAX_SECONDS(self) -> float:
-        """After this long a job stops claiming and hands the rest to a fresh job."""
+        """Likewise, the seconds such a job sends for before it hands the rest to a fresh job."""
         return float(getattr(settings, "INTEGRATIONS_JOB_MAX_SECONDS", 10.0))
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 import threading
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 from typing import Any
 
 from .conf import conf
@@ -104,6 +106,10 @@ def resolve(host: str, *, deadline: float | None = None) -> list[IPAddress]:
         raise DestinationRefused(f"The host {host!r} could not be looked up in time (DNS did not answer).") from error
     except (socket.gaierror, UnicodeError, ValueError) as error:
         raise DestinationRefused(f"The host {host!r} could not be found.") from error
+    return _addresses(host, infos)
+
+
+def _addresses(host: str, infos: list[tuple[Any, ...]]) -> list[IPAddress]:
     # Strip an IPv6 zone ("fe80::1%eth0") before parsing.
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addresses:
@@ -117,7 +123,10 @@ def check_host(host: str, *, deadline: float | None = None) -> list[IPAddress]:
     Every address counts, not only the first: a name whose answers mix a public and a private
     address could otherwise be steered to the private one.
     """
-    addresses = resolve(host, deadline=deadline)
+    return _vetted(host, resolve(host, deadline=deadline))
+
+
+def _vetted(host: str, addresses: list[IPAddress]) -> list[IPAddress]:
     if not conf.ALLOW_PRIVATE_URLS:
         for address in addresses:
             if not address_is_public(address):
@@ -130,9 +139,25 @@ def check_host(host: str, *, deadline: float | None = None) -> list[IPAddress]:
 
 # Vetted addresses of hosts at send time, reused for a few seconds: one DNS lookup per host and
 # moment, not per attempt. Keyed by the address policy too, so a changed setting re-vets at once.
-_vetted: dict[tuple[str, bool], tuple[IPAddress, float]] = {}
+_vetted_addresses: dict[tuple[str, bool], tuple[IPAddress, float]] = {}
 _vetted_lock = threading.Lock()
 _VETTED_MAX = 10_000
+
+
+def _cached(host: str) -> IPAddress | None:
+    with _vetted_lock:
+        cached = _vetted_addresses.get((host, conf.ALLOW_PRIVATE_URLS))
+    return cached[0] if cached is not None and cached[1] > time.monotonic() else None
+
+
+def _remember(host: str, address: IPAddress) -> IPAddress:
+    now = time.monotonic()
+    with _vetted_lock:
+        if len(_vetted_addresses) >= _VETTED_MAX:
+            for stale in [k for k, (_, until) in _vetted_addresses.items() if until <= now]:
+                del _vetted_addresses[stale]
+        _vetted_addresses[(host, conf.ALLOW_PRIVATE_URLS)] = (address, now + conf.DESTINATION_CACHE_SECONDS)
+    return address
 
 
 def vetted_address(host: str, *, deadline: float) -> IPAddress:
@@ -140,22 +165,23 @@ def vetted_address(host: str, *, deadline: float) -> IPAddress:
 
     A refusal is never remembered: the next attempt asks DNS again (its answer may change back).
     """
-    key = (host, conf.ALLOW_PRIVATE_URLS)
-    now = time.monotonic()
-    with _vetted_lock:
-        cached = _vetted.get(key)
-    if cached is not None and cached[1] > now:
-        return cached[0]
-    address = check_host(host, deadline=deadline)[0]
-    with _vetted_lock:
-        if len(_vetted) >= _VETTED_MAX:
-            for stale in [k for k, (_, until) in _vetted.items() if until <= now]:
-                del _vetted[stale]
-        _vetted[key] = (address, now + conf.DESTINATION_CACHE_SECONDS)
-    return address
+    return _cached(host) or _remember(host, check_host(host, deadline=deadline)[0])
+
+
+async def vetted_address_async(host: str) -> IPAddress:
+    """`vetted_address` on an event loop: the lookup runs on a thread of its own, bounded by the caller's timeout."""
+    cached = _cached(host)
+    if cached is not None:
+        return cached
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.run_in_executor(_lookups, partial(resolver, host, None, proto=socket.IPPROTO_TCP))
+    except (socket.gaierror, UnicodeError, ValueError) as error:
+        raise DestinationRefused(f"The host {host!r} could not be found.") from error
+    return _remember(host, _vetted(host, _addresses(host, infos))[0])
 
 
 def vetted_forget() -> None:
     """Forget every vetted address (tests that change what a name resolves to)."""
     with _vetted_lock:
-        _vetted.clear()
+        _vetted_addresses.clear()

@@ -1,7 +1,8 @@
-"""Endpoint health: failures since the last success, the circuit breaker, and disabling for good."""
+"""Endpoint health: failures since the last success, the circuit breaker, and disabling for good (or by an admin)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,95 +25,143 @@ HEALTH_FIELDS = [
 ]
 
 
+@dataclass(frozen=True)
+class Transition:
+    """A change of an endpoint's state, and why: one log line, one count, maybe a message to its admins."""
+
+    state: Webhook.State
+    reason: str
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EndpointHealth:
+    """Failures since the last success and the circuit breaker they drive: a value, decided without I/O.
+
+    The sender keeps one per endpoint it sends to and asks it what comes next (`after_success`,
+    `after_failure`); `health_save` persists the answer. Nothing else decides these fields.
+    """
+
+    consecutive_failures: int = 0
+    # Of those, the timeouts in a row: a hanging endpoint gets less patience and the breaker sooner.
+    consecutive_timeouts: int = 0
+    failing_since: datetime | None = None
+    breaker_open_until: datetime | None = None
+    breaker_cooldown_seconds: int = 0
+
+    @classmethod
+    def of(cls, webhook: Webhook) -> EndpointHealth:
+        return cls(**{name: getattr(webhook, name) for name in HEALTH_FIELDS})
+
+    @property
+    def troubled(self) -> bool:
+        """Failing, or probing after a cool-down: one attempt at a time, in the sender's troubled lane."""
+        return bool(self.consecutive_failures or self.breaker_open_until is not None)
+
+    def cooling(self, now: datetime) -> bool:
+        """The breaker is open: nothing is attempted until `breaker_open_until`."""
+        return self.breaker_open_until is not None and self.breaker_open_until > now
+
+    @property
+    def attempt_timeout(self) -> float:
+        """The bound of the next attempt: shorter once an attempt timed out, until one succeeds."""
+        if self.consecutive_timeouts:
+            return min(conf.ATTEMPT_TIMEOUT, conf.TROUBLED_ATTEMPT_TIMEOUT)
+        return conf.ATTEMPT_TIMEOUT
+
+    def after_success(self) -> tuple[EndpointHealth, Transition | None]:
+        if not self.troubled and self.failing_since is None:
+            return self, None
+        failed = self.consecutive_failures
+        transition = Transition(
+            Webhook.State.ACTIVE, f"An attempt succeeded after {failed} failed.", {"failures": failed}
+        )
+        return EndpointHealth(), transition
+
+    def after_failure(
+        self, *, at: datetime, now: datetime, gone: bool = False, timed_out: bool = False
+    ) -> tuple[EndpointHealth, Transition | None]:
+        """Count a failed attempt; open the breaker, or disable the endpoint, when it has come to that.
+
+        Timeouts in a row open the breaker sooner (BREAKER_TIMEOUTS): each one held a slot for the
+        whole attempt timeout, where a refused connection costs a millisecond.
+        """
+        failures = self.consecutive_failures + 1
+        timeouts = self.consecutive_timeouts + 1 if timed_out else 0
+        failing_since = self.failing_since or at
+        health = replace(
+            self, consecutive_failures=failures, consecutive_timeouts=timeouts, failing_since=failing_since
+        )
+        if gone:
+            reason = "The endpoint answered 410 Gone, which asks senders to stop."
+            return replace(health, breaker_open_until=None), Transition(Webhook.State.DISABLED, reason)
+        if at - failing_since >= timedelta(days=conf.DISABLE_AFTER_DAYS):
+            reason = f"Every delivery attempt failed for {conf.DISABLE_AFTER_DAYS:g} days."
+            return replace(health, breaker_open_until=None), Transition(Webhook.State.DISABLED, reason)
+        if failures >= conf.BREAKER_FAILURES or timeouts >= conf.BREAKER_TIMEOUTS:
+            # 1 min, doubling to 1 h: a dead endpoint is probed by one request per cool-down.
+            cooldown = round(
+                min(self.breaker_cooldown_seconds * 2, conf.BREAKER_COOLDOWN_MAX)
+                if self.breaker_cooldown_seconds
+                else conf.BREAKER_COOLDOWN_MIN
+            )
+            health = replace(
+                health, breaker_cooldown_seconds=cooldown, breaker_open_until=now + timedelta(seconds=cooldown)
+            )
+            reason = (
+                f"{failures} failures in a row ({timeouts} timeouts): "
+                f"its deliveries wait {cooldown} s before the next try."
+            )
+            figures = {"failures": failures, "timeouts": timeouts, "cooldown_seconds": cooldown}
+            return health, Transition(Webhook.State.WAITING, reason, figures)
+        if failures == 1:
+            return health, Transition(Webhook.State.FAILING, "An attempt failed.", {"failures": 1})
+        return health, None
+
+
+def health_save(*, webhook: Webhook, health: EndpointHealth, transition: Transition | None) -> None:
+    """Persist an endpoint's health, and act on its change of state: the one writer of these fields.
+
+    An UPDATE, not save(): the endpoint may have been deleted while its request was in flight.
+    """
+    for name in HEALTH_FIELDS:
+        setattr(webhook, name, getattr(health, name))
+    if health.consecutive_failures == 1 and transition is not None and transition.state != Webhook.State.FAILING:
+        # The first failure of a streak is a change of state of its own, even when it also stops the sending.
+        telemetry.endpoint_state_changed(webhook=webhook, state=Webhook.State.FAILING, reason="An attempt failed.")
+    if transition is not None and transition.state == Webhook.State.DISABLED:
+        webhook_disable(webhook=webhook, reason=transition.reason)
+        return
+    _save(webhook, HEALTH_FIELDS)
+    if transition is not None:
+        telemetry.endpoint_state_changed(
+            webhook=webhook, state=transition.state, reason=transition.reason, **transition.figures
+        )
+    if health.consecutive_failures >= conf.ALERT_AFTER_FAILURES and webhook.failing_alert_at is None:
+        _alert(webhook, set_to=timezone.now(), signal=webhook_failing, failures=health.consecutive_failures)
+    elif transition is not None and transition.state == Webhook.State.ACTIVE and webhook.failing_alert_at is not None:
+        _alert(webhook, set_to=None, signal=webhook_recovered, failed=transition.figures["failures"])
+
+
 def _reset_health(webhook: Webhook) -> None:
-    webhook.consecutive_failures = 0
-    webhook.consecutive_timeouts = 0
-    webhook.failing_since = None
-    webhook.breaker_open_until = None
-    webhook.breaker_cooldown_seconds = 0
+    for name in HEALTH_FIELDS:
+        setattr(webhook, name, getattr(EndpointHealth(), name))
 
 
 def _save(webhook: Webhook, fields: list[str]) -> None:
-    # An UPDATE, not save(): the webhook may have been deleted while its request was in flight.
     Webhook.objects.filter(pk=webhook.pk).update(
         **{name: getattr(webhook, name) for name in fields}, updated_at=timezone.now()
     )
 
 
-def webhook_record_success(*, webhook: Webhook) -> None:
-    if webhook.consecutive_failures or webhook.failing_since or webhook.breaker_open_until:
-        failed = webhook.consecutive_failures
-        _reset_health(webhook)
-        _save(webhook, HEALTH_FIELDS)
-        telemetry.endpoint_state_changed(
-            webhook=webhook, state="active", reason=f"An attempt succeeded after {failed} failed.", failures=failed
-        )
-        if webhook.failing_alert_at is not None:
-            _alert(webhook, set_to=None, signal=webhook_recovered, failed=failed)
-
-
 def _alert(webhook: Webhook, *, set_to: datetime | None, signal: Any, **kwargs: Any) -> None:
-    """Tell the admins once per change of state: only the job whose conditional UPDATE wins sends it."""
+    """Tell the admins once per change of state: only the sender whose conditional UPDATE wins sends it."""
     won = Webhook.objects.filter(pk=webhook.pk, failing_alert_at__isnull=set_to is not None).update(
         failing_alert_at=set_to
     )
     webhook.failing_alert_at = set_to
     if won:
         send_on_commit(signal, Webhook, webhook=webhook, **kwargs)
-
-
-def webhook_is_troubled(webhook: Webhook) -> bool:
-    """Failing or cooling down: its sends go one at a time, in the worker's lane for endpoints in trouble."""
-    return bool(webhook.consecutive_failures or webhook.breaker_open_until is not None)
-
-
-def webhook_attempt_timeout(webhook: Webhook) -> float:
-    """The bound of the next attempt: shorter once an attempt timed out, until one succeeds."""
-    if webhook.consecutive_timeouts:
-        return min(conf.ATTEMPT_TIMEOUT, conf.TROUBLED_ATTEMPT_TIMEOUT)
-    return conf.ATTEMPT_TIMEOUT
-
-
-def webhook_record_failure(*, webhook: Webhook, at: datetime, gone: bool = False, timed_out: bool = False) -> None:
-    """Count a failed attempt; open the breaker, or disable the webhook, when it has come to that.
-
-    Timeouts in a row open the breaker sooner (BREAKER_TIMEOUTS): each one held a slot for the
-    whole attempt timeout, where a refused connection costs a millisecond.
-    """
-    webhook.consecutive_failures += 1
-    webhook.consecutive_timeouts = webhook.consecutive_timeouts + 1 if timed_out else 0
-    webhook.failing_since = webhook.failing_since or at
-    if webhook.consecutive_failures == 1:
-        telemetry.endpoint_state_changed(webhook=webhook, state="failing", reason="An attempt failed.", failures=1)
-    if gone:
-        webhook_disable(webhook=webhook, reason="The endpoint answered 410 Gone, which asks senders to stop.")
-        return
-    if at - webhook.failing_since >= timedelta(days=conf.DISABLE_AFTER_DAYS):
-        webhook_disable(webhook=webhook, reason=f"Every delivery attempt failed for {conf.DISABLE_AFTER_DAYS:g} days.")
-        return
-    if webhook.consecutive_failures >= conf.ALERT_AFTER_FAILURES and webhook.failing_alert_at is None:
-        _alert(webhook, set_to=at, signal=webhook_failing, failures=webhook.consecutive_failures)
-    if webhook.consecutive_failures >= conf.BREAKER_FAILURES or webhook.consecutive_timeouts >= conf.BREAKER_TIMEOUTS:
-        # 1 min, doubling to 1 h: a dead endpoint is probed by one request per cool-down.
-        cooldown = (
-            min(webhook.breaker_cooldown_seconds * 2, conf.BREAKER_COOLDOWN_MAX)
-            if webhook.breaker_cooldown_seconds
-            else conf.BREAKER_COOLDOWN_MIN
-        )
-        webhook.breaker_cooldown_seconds = round(cooldown)
-        webhook.breaker_open_until = timezone.now() + timedelta(seconds=cooldown)
-        telemetry.endpoint_state_changed(
-            webhook=webhook,
-            state="waiting",
-            reason=(
-                f"{webhook.consecutive_failures} failures in a row ({webhook.consecutive_timeouts} timeouts): "
-                f"its deliveries wait {round(cooldown)} s before the next try."
-            ),
-            failures=webhook.consecutive_failures,
-            timeouts=webhook.consecutive_timeouts,
-            cooldown_seconds=round(cooldown),
-        )
-    _save(webhook, HEALTH_FIELDS)
 
 
 def deliveries_failed_since_failing(*, webhook: Webhook) -> DeliveryQuerySet:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from django.db import close_old_connections
 
-from .delivery import webhook_deliver_due
 from .queue import webhook_job_started
-from .sender import sender_current
+from .sending.engine import Engine, engine_current
 
 
 def deliver_webhook(webhook_id: int) -> int:
-    """Send the webhook's due deliveries: on the worker's sender (0 here), or here when there is none."""
+    """Wake the sender for this endpoint: the worker's engine (0 here), or one run here when there is none."""
     webhook_job_started(webhook_id=webhook_id)
-    sender = sender_current()
-    if sender is not None:
-        sender.submit(webhook_id)
+    engine = engine_current()
+    if engine is not None:
+        engine.wake([webhook_id])
         return 0
-    # A worker lives long; drop a database connection that broke or outlived CONN_MAX_AGE.
+    # A plain rq worker lives long too; drop a database connection that broke or outlived CONN_MAX_AGE.
     close_old_connections()
-    return webhook_deliver_due(webhook_id=webhook_id).sent
+    return Engine.deliver_once([webhook_id])

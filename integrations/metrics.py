@@ -8,17 +8,10 @@ process's files. Gauges (the backlog, endpoint states, the queue) are read when 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from functools import cache
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
-from prometheus_client.registry import Collector
-
-from . import status
+from prometheus_client import Counter, Histogram
 
 PREFIX = "dialogform_webhook"
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
@@ -74,79 +67,3 @@ def sending_metrics() -> SendingMetrics:
 
 def status_class(status_code: int | None) -> str:
     return f"{status_code // 100}xx" if status_code else "none"
-
-
-class SystemCollector(Collector):
-    """The gauges read at scrape time, from the figures /healthz reads: a part that does not answer
-    gives `…_up 0` and no figures of its own."""
-
-    def collect(self) -> Iterator[Metric]:
-        system = status.system_status(with_endpoint_states=True)
-        yield GaugeMetricFamily(
-            f"{PREFIX}_database_up", "1 when the database answered this scrape.", value=int(system.database)
-        )
-        yield GaugeMetricFamily(f"{PREFIX}_redis_up", "1 when Redis answered this scrape.", value=int(system.redis))
-        if system.backlog is not None:
-            yield GaugeMetricFamily(
-                f"{PREFIX}_deliveries_due",
-                "Deliveries due now to endpoints that are on and not cooling down.",
-                value=system.backlog.due,
-            )
-            yield GaugeMetricFamily(
-                f"{PREFIX}_oldest_due_age_seconds",
-                "How long the oldest of those has been due (0 when none is).",
-                value=system.backlog.oldest_age(system.checked_at),
-            )
-        if system.endpoint_states is not None:
-            endpoints = GaugeMetricFamily(
-                f"{PREFIX}_endpoints",
-                "Endpoints by state: active, failing, waiting (circuit breaker open), paused, disabled.",
-                labels=["state"],
-            )
-            for state, count in system.endpoint_states.items():
-                endpoints.add_metric([state], count)
-            yield endpoints
-        queue = system.queue
-        if queue is not None:
-            jobs = GaugeMetricFamily(
-                f"{PREFIX}_queue_jobs",
-                "Jobs of the webhooks queue: queued (waiting for a worker), scheduled (retries to come), failed.",
-                labels=["state"],
-            )
-            jobs.add_metric(["queued"], queue.queued)
-            jobs.add_metric(["scheduled"], queue.scheduled)
-            jobs.add_metric(["failed"], queue.failed)
-            yield jobs
-            yield GaugeMetricFamily(
-                f"{PREFIX}_workers", "Workers registered on the webhooks queue.", value=queue.workers
-            )
-            if queue.last_job_finished_at is not None:
-                yield GaugeMetricFamily(
-                    f"{PREFIX}_worker_last_job_finished_timestamp_seconds",
-                    "When a worker last finished sending an endpoint's deliveries (Unix time).",
-                    value=queue.last_job_finished_at,
-                )
-
-
-def is_multiprocess() -> bool:
-    return bool(os.environ.get(MULTIPROCESS_DIR_VARIABLE))
-
-
-def exposition() -> tuple[bytes, str]:
-    """The text /metrics answers, and its content type."""
-    registry = CollectorRegistry()
-    if is_multiprocess():
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    else:
-        # One process (development, tests): this process's own counters.
-        registry.register(_ProcessCounters())
-    registry.register(SystemCollector())
-    return generate_latest(registry), CONTENT_TYPE_LATEST
-
-
-class _ProcessCounters(Collector):
-    """This module's counters and histograms as kept in this process (without the default registry's others)."""
-
-    def collect(self) -> Iterator[Metric]:
-        for metric in sending_metrics().all():
-            yield from metric.collect()

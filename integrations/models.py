@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey
 
@@ -33,6 +34,23 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 -- a prefix, not a secret
 
 def new_signing_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+class WebhookQuerySet(models.QuerySet["Webhook"]):
+    def acquire_sending(self, *, owner: uuid.UUID, until: datetime, now: datetime) -> list[int]:
+        """Take the sending lease of these endpoints where it is free (or ran out); the ids taken.
+
+        A conditional UPDATE: of several workers asking at once, one gets each endpoint.
+        """
+        free = Q(sending_until__isnull=True) | Q(sending_until__lt=now) | Q(sending_by=owner)
+        self.filter(free, is_active=True).update(sending_until=until, sending_by=owner)
+        return list(self.filter(sending_by=owner, sending_until=until).values_list("id", flat=True))
+
+    def renew_sending(self, *, owner: uuid.UUID, until: datetime) -> int:
+        return self.filter(sending_by=owner).update(sending_until=until)
+
+    def release_sending(self, *, owner: uuid.UUID) -> int:
+        return self.filter(sending_by=owner).update(sending_until=None, sending_by=None)
 
 
 class Webhook(models.Model):
@@ -67,8 +85,21 @@ class Webhook(models.Model):
     disabled_reason = models.CharField(max_length=300, blank=True)
     # When the account's admins were told this endpoint is failing: one message per failing streak.
     failing_alert_at = models.DateTimeField(null=True, blank=True)
-    # Held by the one job sending this webhook's deliveries, so one endpoint ties up one worker at most.
+    # The sending lease: held by the one worker process sending this endpoint's deliveries (at most one
+    # at a time, across every machine), renewed while it sends, let go when nothing is due.
     sending_until = models.DateTimeField(null=True, blank=True)
+    sending_by = models.UUIDField(null=True, blank=True)
+
+    objects = WebhookQuerySet.as_manager()
+
+    class State(models.TextChoices):
+        """What an endpoint's badge says; one word each, the same on every page, API and metric."""
+
+        ACTIVE = "active"
+        FAILING = "failing"  # its last attempt failed; retried on the schedule
+        WAITING = "waiting"  # the breaker is open: nothing is attempted until it cools down
+        PAUSED = "paused"  # turned off by an admin
+        DISABLED = "disabled"  # turned off for failing (or 410 Gone)
 
     class Meta:
         ordering = ["account", "id"]
@@ -86,13 +117,12 @@ class Webhook(models.Model):
         return not self.is_active and self.disabled_at is None
 
     @property
-    def state(self) -> str:
-        """What the page's badge says: active, failing, waiting (breaker open), paused or disabled."""
+    def state(self) -> Webhook.State:
         if not self.is_active:
-            return "paused" if self.disabled_at is None else "disabled"
+            return Webhook.State.PAUSED if self.disabled_at is None else Webhook.State.DISABLED
         if self.breaker_open():
-            return "waiting"
-        return "failing" if self.consecutive_failures else "active"
+            return Webhook.State.WAITING
+        return Webhook.State.FAILING if self.consecutive_failures else Webhook.State.ACTIVE
 
     def receives(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types
@@ -141,13 +171,22 @@ class Event(models.Model):
 
 
 class DeliveryQuerySet(models.QuerySet["Delivery"]):
-    """The states a delivery goes through, each written one way."""
+    """The states a delivery goes through. Every change of state is one of the methods below, and
+    nothing else writes `status`, `next_attempt_at` or the claim.
+
+    pending (due at next_attempt_at) --claim--> claimed --record_success--> succeeded
+                                                 |--schedule_retry--> pending, due later
+                                                 |--fail / give_up--> failed
+                                                 '--release--> pending (unclaimed, as it was)
+    pending --finish--> failed or cancelled (an endpoint disabled or deleted)
+    anything --restart--> pending, due now, a fresh schedule (a resend, re-enabling)
+    """
 
     def due(self, now: datetime) -> DeliveryQuerySet:
         return self.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
 
     def unclaimed(self, now: datetime) -> DeliveryQuerySet:
-        """Held by no job: never claimed, given back, or the claim's lease ran out (its worker died)."""
+        """Held by no worker: never claimed, given back, or the claim's lease ran out (its worker died)."""
         return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
 
     def sendable(self, now: datetime) -> DeliveryQuerySet:
@@ -163,6 +202,43 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
 
     def claimed_by(self, token: uuid.UUID | None) -> DeliveryQuerySet:
         return self.filter(claim_token=token)
+
+    def claim(self, *, token: uuid.UUID, now: datetime, until: datetime) -> int:
+        """Hold these (if still claimable) for one sender until `until`; read them back with claimed_by(token)."""
+        return self.claimable(now).update(
+            claimed_until=until, claim_token=token, claims_without_attempt=F("claims_without_attempt") + 1
+        )
+
+    def release(self, *, tokens: Iterable[uuid.UUID]) -> int:
+        """Give back claims that were not used, as they were: the next sender takes them at once."""
+        return self.filter(claim_token__in=list(tokens)).update(
+            claimed_until=None, claim_token=None, claims_without_attempt=F("claims_without_attempt") - 1
+        )
+
+    def _recorded(self, *, tokens: Iterable[uuid.UUID], at: datetime, **changes: Any) -> int:
+        # Only while the claim is ours: a sender whose lease ran out must not overwrite a newer state.
+        return self.filter(claim_token__in=list(tokens)).update(
+            attempt_count=F("attempt_count") + 1,
+            last_attempt_at=at,
+            claimed_until=None,
+            claim_token=None,
+            claims_without_attempt=0,
+            **changes,
+        )
+
+    def record_success(self, *, tokens: Iterable[uuid.UUID], at: datetime) -> int:
+        return self._recorded(tokens=tokens, at=at, status=Delivery.Status.SUCCEEDED, next_attempt_at=None)
+
+    def schedule_retry(self, *, tokens: Iterable[uuid.UUID], at: datetime, retry_at: datetime) -> int:
+        return self._recorded(tokens=tokens, at=at, next_attempt_at=retry_at)
+
+    def fail(self, *, tokens: Iterable[uuid.UUID], at: datetime) -> int:
+        """Failed for good: the schedule is exhausted (or the answer asked us to stop)."""
+        return self._recorded(tokens=tokens, at=at, status=Delivery.Status.FAILED, next_attempt_at=None)
+
+    def give_up(self, *, tokens: Iterable[uuid.UUID], at: datetime) -> int:
+        """Failed without another try: its claims kept expiring with nothing on record."""
+        return self.fail(tokens=tokens, at=at)
 
     def finish(self, status: str) -> int:
         """End these deliveries with `status` (failed, cancelled): nothing more is attempted, no claim held."""

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from . import metrics, status
+from . import status
 from .conf import conf
 
 
@@ -40,5 +40,5 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         refused = HttpResponse("A valid bearer token is required.\n", status=401, content_type="text/plain")
         refused["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return refused
-    body, content_type = metrics.exposition()
+    body, content_type = status.exposition()
     return HttpResponse(body, content_type=content_type)

@@ -5,6 +5,7 @@ while it waits, never fatal). Jobs are queued by dotted path, so that nothing he
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import UTC, datetime
 from functools import cache
@@ -166,3 +167,15 @@ def webhooks_wake_on_commit(*, webhook_ids: list[int]) -> None:
         # robust: a failing wake-up is logged and never turns a committed save into an error.
         transaction.on_commit(pending, robust=True)
     pending.webhook_ids.update(webhook_ids)
+
+
+# When a worker of any machine last sent (Unix time): what /healthz reads as the workers' heartbeat.
+LAST_SENT_KEY = "integrations:worker:last-job-finished"
+
+
+def heartbeat() -> None:
+    """Note that this worker sends (for /healthz and /metrics); never fatal."""
+    try:
+        redis_connection().set(LAST_SENT_KEY, repr(time.time()))
+    except RedisError as error:
+        logger.debug("could not note the worker's heartbeat (%s)", error)

@@ -7,8 +7,8 @@ ask every few seconds. A figure that cannot be read is None, and says which part
 from __future__ import annotations
 
 import logging
-import threading
-import time
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,19 +16,20 @@ from typing import Any
 from django.db import DatabaseError
 from django.db.models import Count, Min, Q
 from django.utils import timezone
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 from rq import Worker
 
 from .conf import conf
+from .metrics import MULTIPROCESS_DIR_VARIABLE, PREFIX, sending_metrics
 from .models import Delivery, Webhook
-from .queue import redis_connection, redis_probe_connection, webhooks_queue
+from .queue import LAST_SENT_KEY, redis_probe_connection, webhooks_queue
 
 logger = logging.getLogger(__name__)
 
-# When a worker of any machine last finished sending a webhook's deliveries (Unix time, in Redis).
-LAST_JOB_FINISHED_KEY = "integrations:worker:last-job-finished"
-# A worker writes it at most this often: a Redis round trip per job would cost the busiest sender.
-LAST_JOB_FINISHED_EVERY_SECONDS = 1.0
 ENDPOINT_STATES = ("active", "failing", "waiting", "paused", "disabled")
 
 
@@ -62,28 +63,6 @@ def endpoint_state_counts(now: datetime) -> dict[str, int]:
     return {state: counts[state] for state in ENDPOINT_STATES}
 
 
-class _JobFinishedReport:
-    """Writes the time a job finished to Redis, at most once a second per process."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.reported_at = -LAST_JOB_FINISHED_EVERY_SECONDS
-
-    def __call__(self) -> None:
-        with self.lock:
-            now = time.monotonic()
-            if now - self.reported_at < LAST_JOB_FINISHED_EVERY_SECONDS:
-                return
-            self.reported_at = now
-        try:
-            redis_connection().set(LAST_JOB_FINISHED_KEY, repr(time.time()))
-        except RedisError as error:
-            logger.debug("could not note the finished job (%s)", error)
-
-
-worker_job_finished = _JobFinishedReport()
-
-
 @dataclass(frozen=True)
 class QueueFigures:
     """The RQ side: jobs waiting, scheduled (retries to come) and failed; workers registered; last job done."""
@@ -99,7 +78,7 @@ def queue_figures() -> QueueFigures:
     """Raises RedisError when Redis does not answer within the probe's timeout."""
     connection = redis_probe_connection()
     queue = webhooks_queue()
-    last = connection.get(LAST_JOB_FINISHED_KEY)
+    last = connection.get(LAST_SENT_KEY)
     # Registries counted without their clean-up pass: a probe reads, it does not move jobs about.
     scheduled_key = queue.scheduled_job_registry.key
     failed_key = queue.failed_job_registry.key
@@ -182,3 +161,82 @@ def system_status(*, with_endpoint_states: bool = False) -> SystemStatus:
                 "too few workers, or none running."
             )
     return status
+
+
+# --- /metrics: the gauges read at scrape time, beside the sending processes' counters -----------
+
+
+class SystemCollector(Collector):
+    """The gauges read at scrape time, from the figures /healthz reads: a part that does not answer
+    gives `…_up 0` and no figures of its own."""
+
+    def collect(self) -> Iterator[Metric]:
+        system = system_status(with_endpoint_states=True)
+        yield GaugeMetricFamily(
+            f"{PREFIX}_database_up", "1 when the database answered this scrape.", value=int(system.database)
+        )
+        yield GaugeMetricFamily(f"{PREFIX}_redis_up", "1 when Redis answered this scrape.", value=int(system.redis))
+        if system.backlog is not None:
+            yield GaugeMetricFamily(
+                f"{PREFIX}_deliveries_due",
+                "Deliveries due now to endpoints that are on and not cooling down.",
+                value=system.backlog.due,
+            )
+            yield GaugeMetricFamily(
+                f"{PREFIX}_oldest_due_age_seconds",
+                "How long the oldest of those has been due (0 when none is).",
+                value=system.backlog.oldest_age(system.checked_at),
+            )
+        if system.endpoint_states is not None:
+            endpoints = GaugeMetricFamily(
+                f"{PREFIX}_endpoints",
+                "Endpoints by state: active, failing, waiting (circuit breaker open), paused, disabled.",
+                labels=["state"],
+            )
+            for state, count in system.endpoint_states.items():
+                endpoints.add_metric([state], count)
+            yield endpoints
+        queue = system.queue
+        if queue is not None:
+            jobs = GaugeMetricFamily(
+                f"{PREFIX}_queue_jobs",
+                "Jobs of the webhooks queue: queued (waiting for a worker), scheduled (retries to come), failed.",
+                labels=["state"],
+            )
+            jobs.add_metric(["queued"], queue.queued)
+            jobs.add_metric(["scheduled"], queue.scheduled)
+            jobs.add_metric(["failed"], queue.failed)
+            yield jobs
+            yield GaugeMetricFamily(
+                f"{PREFIX}_workers", "Workers registered on the webhooks queue.", value=queue.workers
+            )
+            if queue.last_job_finished_at is not None:
+                yield GaugeMetricFamily(
+                    f"{PREFIX}_worker_last_job_finished_timestamp_seconds",
+                    "When a worker last finished sending an endpoint's deliveries (Unix time).",
+                    value=queue.last_job_finished_at,
+                )
+
+
+def is_multiprocess() -> bool:
+    return bool(os.environ.get(MULTIPROCESS_DIR_VARIABLE))
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text /metrics answers, and its content type."""
+    registry = CollectorRegistry()
+    if is_multiprocess():
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        # One process (development, tests): this process's own counters.
+        registry.register(_ProcessCounters())
+    registry.register(SystemCollector())
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+class _ProcessCounters(Collector):
+    """This module's counters and histograms as kept in this process (without the default registry's others)."""
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in sending_metrics().all():
+            yield from metric.collect()

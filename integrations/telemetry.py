@@ -13,14 +13,14 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from . import transport
 from .metrics import sending_metrics, status_class
 from .models import Delivery, Webhook
+from .sending.transport import TransportResult
 
 logger = logging.getLogger(__name__)
 
 
-def attempt_outcome(result: transport.TransportResult) -> str:
+def attempt_outcome(result: TransportResult) -> str:
     if result.succeeded:
         return "succeeded"
     if result.status_code is not None:
@@ -36,7 +36,7 @@ def attempt_recorded(
     delivery: Delivery,
     attempt_number: int,
     attempted_at: datetime,
-    result: transport.TransportResult,
+    result: TransportResult,
     error: str,
     retry_at: datetime | None,
     healthy_before: bool,

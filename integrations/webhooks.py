@@ -17,6 +17,7 @@ from .health import webhook_enable
 from .models import Delivery, Webhook, new_signing_secret
 from .parameters import whole_number
 from .queue import webhooks_wake_on_commit
+from .sending.signing import signing_secrets
 
 
 class EndpointsFull(Exception):
@@ -141,7 +142,6 @@ def webhook_rotate_secret(*, webhook: Webhook, overlap_hours: float | None = Non
     return dropped
 
 
-@sensitive_variables("secrets")
 def webhook_signing_secrets(*, webhook: Webhook, now: datetime | None = None) -> list[str]:
     """The secrets every request is signed with: the current one, and the rotated-out ones while they last."""
-    return [webhook.secret, *(entry.secret for entry in webhook_retired_secrets(webhook=webhook, now=now))]
+    return signing_secrets(webhook=webhook, now=now or timezone.now())

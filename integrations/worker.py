@@ -1,4 +1,4 @@
-"""The RQ worker class of the webhooks queue: jobs hand their webhook to the process's sender."""
+"""The RQ worker class of the webhooks queue: its jobs wake the process's sending engine."""
 
 from __future__ import annotations
 
@@ -7,21 +7,21 @@ from typing import Any
 from rq.worker import SimpleWorker
 
 from .conf import conf
-from .delivery import webhook_deliver_due
-from .sender import sender_start, sender_stop
+from .sending.engine import engine_start, engine_stop
 
 
 class WebhookWorker(SimpleWorker):
-    """rq's non-forking worker, with a sender that keeps many endpoints in flight at once.
+    """rq's non-forking worker, with a sending engine that keeps every endpoint's attempts in flight at once.
 
-    Forking a child per job costs more than the job; and the sender's threads, not the job, do
-    the waiting on receivers, so the worker's own loop is free for the next job at once.
+    Forking a child per job costs more than the job; and the engine, not the job, does the sending,
+    so the worker's own loop is free for the next job (wake-up) at once.
     """
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
-        sender_start(webhook_deliver_due)
+        engine_start()
         try:
             return super().work(*args, **kwargs)
         finally:
-            # A warm shutdown lets the sends in progress finish and record their attempts.
-            sender_stop(timeout=conf.JOB_MAX_SECONDS + conf.ATTEMPT_TIMEOUT + 5)
+            # A warm shutdown: the attempts in flight end and are recorded, what was not sent is given back.
+            # A burst worker (tests, a one-off run) first sends what its jobs woke.
+            engine_stop(timeout=conf.ATTEMPT_TIMEOUT + 10, drain=bool(kwargs.get("burst")))

@@ -103,3 +103,40 @@ def test_the_cycle_finder_finds_a_cycle_hidden_in_a_function(tmp_path: Path) -> 
 
 def test_imports_inside_functions_are_read() -> None:
     assert {"integrations.checks", "integrations.receivers", "integrations.notices"} <= imports_of(APP / "apps.py")
+
+
+# What the sending engine may not reach: the pages, their services, the API and the operators' views.
+ABOVE_SENDING = ("integrations.views", "integrations.webhooks", "integrations.status", "integrations.api")
+
+
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for following in graph[todo.pop()] - seen:
+            seen.add(following)
+            todo.append(following)
+    return seen
+
+
+def test_the_sending_engine_sits_below_the_pages_and_the_api() -> None:
+    graph = app_graph()
+    sending = [name for name in graph if name.startswith("integrations.sending")]
+    assert len(sending) >= 5
+    offenders = {
+        name: sorted(other for other in reachable(graph, name) if other.startswith(ABOVE_SENDING)) for name in sending
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+    # And the job reaches the engine by a plain import, not a callback installed at start-up.
+    assert "integrations.sending.engine" in imports_of(APP / "jobs.py")
+    assert "integrations.sending.engine" in imports_of(APP / "worker.py")
+
+
+def test_only_the_sending_package_starts_threads_or_event_loops() -> None:
+    starts = ("threading.Thread(", "ThreadPoolExecutor(", "asyncio.run(", "new_event_loop(")
+    starters = {name for name, path in app_modules().items() if any(start in path.read_text() for start in starts)}
+    assert {"integrations.sending.engine"} <= starters
+    assert {name for name in starters if not name.startswith("integrations.sending")} == {
+        "integrations.destinations",  # the DNS lookups' pool, so that a lookup has a deadline (pages use it too)
+        "integrations.signals",  # the host's receivers of our signals, off the sending path and the request
+    }

@@ -17,7 +17,7 @@ from accounts.models import Account
 from chats.models import Chat, Feedback, Flow, Prompt
 from chats.models import Response as ChatResponse
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
-from integrations.signing import USER_AGENT
+from integrations.sending.signing import USER_AGENT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

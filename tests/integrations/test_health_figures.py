@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Account
-from integrations.delivery import attempts_record
 from integrations.models import Delivery, DeliveryAttempt, EndpointDurations, EndpointHour, Event, Webhook
+from integrations.sending.store import attempts_write
 from integrations.stats import HOURS, webhook_charts, webhook_summary
 from integrations.tallies import duration_bucket
 
@@ -52,7 +52,7 @@ def record(webhook: Webhook, attempts: list[tuple[int, bool, int]], batch: int) 
             )
         )
     for start in range(0, len(entries), batch):
-        attempts_record(entries=entries[start : start + batch], changes={"claims_without_attempt": 0})
+        attempts_write([attempt for _, attempt in entries[start : start + batch]])
 
 
 def counted(webhook: Webhook, start: datetime, end: datetime) -> tuple[int, int]:
@@ -123,7 +123,7 @@ def test_an_attempt_of_a_deleted_endpoint_is_still_recorded(account: Account) ->
     Webhook.objects.filter(pk=webhook_id).delete()  # as the attempt was in flight
     delivery.webhook_id = webhook_id
     late = DeliveryAttempt(delivery=delivery, attempted_at=NOW, succeeded=True, duration_ms=3, status_code=200)
-    attempts_record(entries=[(delivery, late)], changes={"claims_without_attempt": 0})
+    attempts_write([late])
     assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 1
 
 

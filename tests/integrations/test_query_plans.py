@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from accounts.models import Account
 from integrations.apikeys import api_key_create
-from integrations.delivery import attempts_record
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
+from integrations.sending.store import attempts_write
 
 pytestmark = [
     pytest.mark.django_db,
@@ -58,7 +58,7 @@ def history(account: Account) -> dict[str, Any]:
             status_code=200,
         )
         entries.append((delivery, attempt))
-    attempts_record(entries=entries, changes={"claims_without_attempt": 0})
+    attempts_write([attempt for _, attempt in entries])
     with connection.cursor() as cursor:
         for table in ("integrations_delivery", "integrations_deliveryattempt", "integrations_event"):
             cursor.execute(f"ANALYZE {table}")

@@ -18,7 +18,7 @@ from django.views.debug import ExceptionReporter
 from accounts.models import Account
 from chats.models import Chat, Flow
 from integrations.models import DeliveryAttempt, Webhook, new_signing_secret
-from integrations.signing import request_headers
+from integrations.sending.signing import request_headers
 from integrations.webhooks import webhook_retired_secrets, webhook_rotate_secret, webhook_signing_secrets
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ import pytest
 import standardwebhooks
 
 from integrations.models import new_signing_secret
-from integrations.signing import USER_AGENT, request_headers
+from integrations.sending.signing import USER_AGENT, request_headers
 
 
 def test_headers_verify_with_the_standardwebhooks_library() -> None:

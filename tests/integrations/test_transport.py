@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from integrations import transport
+from integrations.sending import transport
 
 
 @pytest.fixture
@@ -119,9 +120,17 @@ def test_kept_alive_connections_are_reused() -> None:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    async def three_posts() -> list[int | None]:
+        client = transport.Client()  # one client, as the engine keeps one for every attempt of its process
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}/"
+            return [(await client.post(url=url, body=b"{}", headers={}, timeout=5)).status_code for _ in range(3)]
+        finally:
+            await client.close()
+
     try:
-        for _ in range(3):
-            assert post(f"http://127.0.0.1:{server.server_address[1]}/").status_code == 204
+        assert asyncio.run(three_posts()) == [204, 204, 204]
     finally:
         server.shutdown()
         server.server_close()

@@ -16,7 +16,7 @@ from django.db import connection
 
 from integrations.management.commands.webhooks_listen import make_handler
 from integrations.models import Webhook, new_signing_secret
-from integrations.signing import request_headers
+from integrations.sending.signing import request_headers
 from integrations.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import standardwebhooks
 from django.views.decorators.debug import sensitive_variables
 
-from . import __version__
+from .. import __version__
+from ..models import Webhook
 
 USER_AGENT = f"DialogForm-Webhooks/{__version__}"
+
+
+@lru_cache(maxsize=4096)
+def _signer(secret: str) -> standardwebhooks.Webhook:
+    # Decoding the secret costs as much as signing: once per secret, not per request.
+    return standardwebhooks.Webhook(secret)
 
 
 # Error reports (the debug page, the emails to ADMINS) show local variables; never these.
@@ -18,7 +26,16 @@ USER_AGENT = f"DialogForm-Webhooks/{__version__}"
 def sign(*, msg_id: str, timestamp: int, body: str, secrets: Sequence[str]) -> str:
     """`v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, one per valid secret, space-separated."""
     when = datetime.fromtimestamp(timestamp, tz=UTC)
-    return " ".join(standardwebhooks.Webhook(secret).sign(msg_id, when, body) for secret in secrets)
+    return " ".join(_signer(secret).sign(msg_id, when, body) for secret in secrets)
+
+
+@sensitive_variables("secrets")
+def signing_secrets(*, webhook: Webhook, now: datetime) -> list[str]:
+    """The secrets every request is signed with: the current one, and the rotated-out ones while they last."""
+    retired = [
+        entry["secret"] for entry in webhook.retired_secrets if datetime.fromisoformat(entry["expires_at"]) > now
+    ]
+    return [webhook.secret, *retired]
 
 
 @sensitive_variables("secrets")

@@ -1,0 +1,329 @@
+"""The sender's database side: every read and write of sending, batched, called from one thread.
+
+Each function is one short transaction over many endpoints or many attempts (never one per
+attempt), made of the models' named transitions: the sending lease (`acquire_sending`,
+`renew_sending`, `release_sending`), and a delivery's `claim`, `release`, `record_success`,
+`schedule_retry`, `fail` and `give_up`. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
+
+from django.db import DatabaseError, transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from .. import telemetry
+from ..conf import conf
+from ..health import EndpointHealth, Transition, health_save
+from ..models import Delivery, DeliveryAttempt, EndpointHour, Webhook
+from ..signals import delivery_failed, send_on_commit
+from ..storable import storable_text
+from ..tallies import Tallied, attempts_tally, hour_of
+from .transport import TransportResult, storable_headers
+
+logger = logging.getLogger(__name__)
+
+# Only what sending and recording read: a claimed row costs less to load.
+CLAIMED_FIELDS = (
+    "id",
+    "webhook_id",
+    "account_id",
+    "attempt_count",
+    "claim_token",
+    "claims_without_attempt",
+    "created_at",
+    "resend_count",
+    "event__id",
+    "event__body",
+)
+# An attempt's error as kept in the log: enough for any message we write, bounded for what a receiver sends.
+ERROR_STORE_LIMIT = 1000
+# An endpoint whose last success is this recent opens its window at once; others probe with one attempt first.
+WARM_WITHIN = timedelta(hours=24)
+
+
+# --- the sending lease -----------------------------------------------------------------------
+
+
+@dataclass
+class Acquired:
+    webhook: Webhook
+    # A success in the last WARM_WITHIN and no failure since: its window opens at once.
+    warm: bool
+
+
+def endpoints_acquire(*, owner: uuid.UUID, webhook_ids: list[int]) -> list[Acquired]:
+    """Become the one sender of these endpoints where no other worker is; the ones taken, fresh from the database."""
+    now = timezone.now()
+    until = now + timedelta(seconds=conf.CLAIM_LEASE_SECONDS)
+    taken = Webhook.objects.filter(pk__in=webhook_ids).acquire_sending(owner=owner, until=until, now=now)
+    if not taken:
+        return []
+    webhooks = list(Webhook.objects.filter(pk__in=taken))
+    warm = set(
+        EndpointHour.objects.filter(webhook_id__in=taken, hour__gte=hour_of(now - WARM_WITHIN), succeeded__gt=0)
+        .values_list("webhook_id", flat=True)
+        .distinct()
+    )
+    return [Acquired(webhook, webhook.pk in warm and not webhook.consecutive_failures) for webhook in webhooks]
+
+
+def endpoints_renew(*, owner: uuid.UUID) -> None:
+    until = timezone.now() + timedelta(seconds=conf.CLAIM_LEASE_SECONDS)
+    Webhook.objects.renew_sending(owner=owner, until=until)
+
+
+@dataclass(frozen=True)
+class NextDue:
+    """When a released endpoint needs a sender again: now, later, or never (nothing pending)."""
+
+    webhook_id: int
+    at: datetime | None
+
+
+def endpoints_release(*, owner: uuid.UUID, webhook_ids: list[int]) -> list[NextDue]:
+    """Let go of these endpoints; then when each has work again (committed meanwhile, a retry, a cool-down's end).
+
+    Asked after letting go: a delivery committed while we held the lease woke no one else.
+    """
+    Webhook.objects.filter(pk__in=webhook_ids).release_sending(owner=owner)
+    active = {
+        webhook.pk: webhook.breaker_open_until
+        for webhook in Webhook.objects.filter(pk__in=webhook_ids, is_active=True).only("id", "breaker_open_until")
+    }
+    pending = next_due(webhook_ids=list(active), now=timezone.now())
+    due = []
+    for webhook_id, breaker_until in active.items():
+        at = pending.get(webhook_id)
+        if at is not None and breaker_until is not None and breaker_until > at:
+            at = breaker_until  # cooling down: one probe when it ends
+        due.append(NextDue(webhook_id, at))
+    return due
+
+
+def next_due(*, webhook_ids: list[int], now: datetime) -> dict[int, datetime]:
+    """When each endpoint's next unclaimed pending delivery is due (in the past when one is due now)."""
+    return dict(
+        Delivery.objects.unclaimed(now)
+        .filter(webhook_id__in=webhook_ids, status=Delivery.Status.PENDING)
+        .values("webhook_id")
+        .annotate(at=Min("next_attempt_at"))
+        .values_list("webhook_id", "at")
+    )
+
+
+def webhooks_refresh(*, webhook_ids: list[int]) -> dict[int, Webhook]:
+    """The endpoints as an admin may have just changed them (URL, secrets, headers, pause); gone ones are missing."""
+    return {webhook.pk: webhook for webhook in Webhook.objects.filter(pk__in=webhook_ids)}
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+
+def deliveries_claim(wants: dict[int, int]) -> dict[int, list[Delivery]]:
+    """Claim, for each endpoint, up to its number of due deliveries, oldest first: one UPDATE for them all.
+
+    Each endpoint's share is read from its own index range (webhook, status, next_attempt_at) with a
+    LIMIT, whatever its backlog. The conditional UPDATE lets only one claimer win each row.
+    """
+    wants = {webhook_id: count for webhook_id, count in wants.items() if count > 0}
+    if not wants:
+        return {}
+    token = uuid.uuid4()
+    with transaction.atomic():
+        # The lease starts once the transaction holds its lock (SQLite's writers wait for each other).
+        now = timezone.now()
+        shares = [
+            Q(
+                id__in=Delivery.objects.claimable(now)
+                .filter(webhook_id=webhook_id)
+                .order_by("next_attempt_at", "id")
+                .values("id")[:count]
+            )
+            for webhook_id, count in wants.items()
+        ]
+        claimed = (
+            Delivery.objects.filter(reduce(or_, shares))
+            .filter(webhook_id__in=list(wants))
+            .claim(token=token, now=now, until=now + timedelta(seconds=conf.CLAIM_LEASE_SECONDS))
+        )
+    by_webhook: dict[int, list[Delivery]] = defaultdict(list)
+    if claimed:
+        rows = Delivery.objects.claimed_by(token).select_related("event").order_by("next_attempt_at", "id")
+        for delivery in rows.only(*CLAIMED_FIELDS):
+            by_webhook[delivery.webhook_id].append(delivery)  # type: ignore[index]
+    return by_webhook
+
+
+def deliveries_release(deliveries: list[Delivery]) -> None:
+    """Give back claims that will not be used, so that the next sender can take them at once."""
+    if deliveries:
+        Delivery.objects.filter(id__in=[delivery.pk for delivery in deliveries]).release(
+            tokens={delivery.claim_token for delivery in deliveries if delivery.claim_token is not None}
+        )
+
+
+# --- outcomes ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """One attempt and what it decided: the delivery's next state and the endpoint's health after it."""
+
+    delivery: Delivery
+    webhook: Webhook
+    attempted_at: datetime
+    result: TransportResult
+    # None: succeeded or failed for good; else when to try again.
+    retry_at: datetime | None
+    health: EndpointHealth
+    transition: Transition | None
+    healthy_before: bool
+    # Not sent at all: its claims kept expiring with nothing on record.
+    given_up: bool = False
+
+    @property
+    def error(self) -> str:
+        error = self.result.error
+        if not self.result.succeeded and not error and self.result.status_code is not None:
+            error = f"The receiver answered HTTP {self.result.status_code}."
+        return error
+
+
+def _attempt(outcome: Outcome) -> DeliveryAttempt:
+    result = outcome.result
+    return DeliveryAttempt(
+        delivery=outcome.delivery,
+        attempted_at=outcome.attempted_at,
+        url=outcome.webhook.url,
+        succeeded=result.succeeded,
+        status_code=result.status_code,
+        duration_ms=result.duration_ms,
+        request_headers=result.request_headers,
+        response_headers=storable_headers(result.raw_headers),
+        response_body=storable_text(result.body, limit=conf.RESPONSE_STORE_LIMIT),
+        error=storable_text(outcome.error, limit=ERROR_STORE_LIMIT),
+    )
+
+
+def outcomes_record(outcomes: list[Outcome]) -> None:
+    """The one write of attempts: the attempts, their deliveries' next states, the endpoints' counts and health.
+
+    One transaction for a batch. If the database refuses it, each outcome is written alone; if it
+    refuses one, a plainer attempt is written: the receiver's text is cleaned before it gets here,
+    and this is the last line of defence, so that no answer can leave a delivery claimed with
+    nothing on record (and sent again without end).
+    """
+    entries = [(outcome, _attempt(outcome)) for outcome in outcomes]
+    try:
+        _write(entries)
+    except DatabaseError:
+        logger.exception(
+            "webhook deliveries %s: the attempts could not be recorded as they were", outcomes[0].delivery.pk
+        )
+        for outcome, attempt in entries:
+            try:
+                _write([(outcome, attempt)])
+            except DatabaseError as error:
+                if len(entries) == 1:
+                    logger.exception("webhook delivery %s: the attempt could not be recorded", outcome.delivery.pk)
+                _write([(outcome, _plainer(attempt, error))])
+    for outcome, attempt in entries:
+        telemetry.attempt_recorded(
+            webhook=outcome.webhook,
+            delivery=outcome.delivery,
+            attempt_number=outcome.delivery.attempt_count + 1,
+            attempted_at=outcome.attempted_at,
+            result=outcome.result,
+            error=attempt.error,
+            retry_at=outcome.retry_at,
+            healthy_before=outcome.healthy_before,
+        )
+
+
+def _plainer(attempt: DeliveryAttempt, error: DatabaseError) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        delivery=attempt.delivery,
+        attempted_at=attempt.attempted_at,
+        url=attempt.url,
+        succeeded=attempt.succeeded,
+        status_code=attempt.status_code,
+        duration_ms=attempt.duration_ms,
+        # Plain ASCII, every other character escaped: a second way of cleaning, independent of the first.
+        error=(
+            attempt.error.encode("unicode_escape").decode("ascii")[:ERROR_STORE_LIMIT]
+            + f" (The answer could not be stored: {type(error).__name__}.)"
+        ).strip(),
+    )
+
+
+def _write(entries: list[tuple[Outcome, DeliveryAttempt]]) -> None:
+    with transaction.atomic():
+        _deliveries_move(entries)
+        attempts_write([attempt for _, attempt in entries])
+        _health_save(entries)
+
+
+def attempts_write(attempts: list[DeliveryAttempt]) -> None:
+    """The attempts, and their endpoints' counts (tallies) in the same transaction."""
+    ids = {attempt.delivery.pk for attempt in attempts}
+    # The attempts happened either way; they have nowhere to go only if their delivery was pruned meanwhile.
+    existing = set(Delivery.objects.filter(id__in=ids).values_list("id", flat=True))
+    written = [attempt for attempt in attempts if attempt.delivery.pk in existing]
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create(written)
+        attempts_tally(
+            Tallied(
+                webhook_id=attempt.delivery.webhook_id,
+                attempted_at=attempt.attempted_at,
+                succeeded=attempt.succeeded,
+                duration_ms=attempt.duration_ms,
+            )
+            for attempt in written
+            if attempt.delivery.webhook_id is not None
+        )
+
+
+def _deliveries_move(entries: list[tuple[Outcome, DeliveryAttempt]]) -> None:
+    """Each delivery's next state: the successes in one UPDATE, each retry or failure in its own."""
+    successes = [outcome for outcome, _ in entries if outcome.result.succeeded]
+    if successes:
+        Delivery.objects.filter(id__in=[outcome.delivery.pk for outcome in successes]).record_success(
+            tokens={outcome.delivery.claim_token for outcome in successes},  # type: ignore[misc]
+            at=max(outcome.attempted_at for outcome in successes),
+        )
+    for outcome, attempt in entries:
+        if outcome.result.succeeded:
+            continue
+        one = Delivery.objects.filter(pk=outcome.delivery.pk)
+        tokens = [outcome.delivery.claim_token] if outcome.delivery.claim_token is not None else []
+        if outcome.given_up:
+            one.give_up(tokens=tokens, at=outcome.attempted_at)
+        elif outcome.retry_at is None:
+            one.fail(tokens=tokens, at=outcome.attempted_at)
+        else:
+            one.schedule_retry(tokens=tokens, at=outcome.attempted_at, retry_at=outcome.retry_at)
+        if outcome.retry_at is None:
+            send_on_commit(
+                delivery_failed, Delivery, delivery=outcome.delivery, webhook=outcome.webhook, error=attempt.error
+            )
+
+
+def _health_save(entries: list[tuple[Outcome, DeliveryAttempt]]) -> None:
+    """Each change of an endpoint's state in order, then its health as the last attempt left it."""
+    last: dict[int, Outcome] = {}
+    for outcome, _ in entries:
+        if outcome.transition is not None:
+            health_save(webhook=outcome.webhook, health=outcome.health, transition=outcome.transition)
+        last[outcome.webhook.pk] = outcome
+    for outcome in last.values():
+        if outcome.transition is None and outcome.health != EndpointHealth.of(outcome.webhook):
+            health_save(webhook=outcome.webhook, health=outcome.health, transition=None)
