@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 
 DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 
@@ -262,4 +265,24 @@ class Settings:
         return str(getattr(settings, "INTEGRATIONS_METRICS_TOKEN", "") or "")
 
 
-conf = Settings()
+class _Remembered:
+    """The settings, each read once and kept: the sender reads some for every attempt, and a Django
+    setting costs a lazy object's lookup each time. Forgotten when a setting changes (tests)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._values: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            value = self._values[name] = getattr(self._settings, name)
+            return value
+
+    def forget(self, **kwargs: Any) -> None:
+        self._values.clear()
+
+
+conf: Settings = _Remembered(Settings())  # type: ignore[assignment]
+setting_changed.connect(conf.forget, dispatch_uid="integrations.conf")  # type: ignore[attr-defined]

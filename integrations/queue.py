@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 # A webhook's "waiting for a worker" flag outlives a lost job only this long.
 WAKE_FLAG_TTL_SECONDS = 300
 # The job every wake queues (integrations.jobs imports the sending code, which imports this module).
-DELIVER_JOB = "integrations.jobs.deliver_webhook"
+DELIVER_JOB = "integrations.jobs.deliver_webhooks"
 
 
 @cache
@@ -69,18 +69,30 @@ def _wake_flag(webhook_id: int) -> str:
 
 
 def webhook_wake(*, webhook_id: int) -> None:
-    """Queue the job that sends this webhook's due deliveries, unless one is already waiting.
+    """Queue the job that sends this webhook's due deliveries, unless one is already waiting."""
+    webhooks_wake(webhook_ids=[webhook_id])
 
-    Redis trouble is logged, not raised: the deliveries are safe in the database and the
-    sweeper re-enqueues what is due.
+
+def webhooks_wake(*, webhook_ids: list[int]) -> None:
+    """Queue one job that wakes the sender for these webhooks, leaving out those whose job already waits.
+
+    One job for every webhook of a transaction (a bulk delete, a backlog committed at once): a
+    worker's engine takes them all at once. Redis trouble is logged, not raised: the deliveries
+    are safe in the database and the sweeper re-enqueues what is due.
     """
-    job_id = f"integrations-webhook-{webhook_id}-{uuid.uuid4().hex}"
+    if not webhook_ids:
+        return
+    job_id = f"integrations-webhooks-{uuid.uuid4().hex}"
     try:
-        # The flag names the job, so that the sweeper can tell a waiting job from a lost one.
-        if redis_connection().set(_wake_flag(webhook_id), job_id, nx=True, ex=WAKE_FLAG_TTL_SECONDS):
-            webhooks_queue().enqueue(DELIVER_JOB, webhook_id, job_id=job_id, result_ttl=0, failure_ttl=86400)
+        # The flags name the job, so that the sweeper can tell a waiting job from a lost one.
+        pipeline = redis_connection().pipeline(transaction=False)
+        for webhook_id in webhook_ids:
+            pipeline.set(_wake_flag(webhook_id), job_id, nx=True, ex=WAKE_FLAG_TTL_SECONDS)
+        waking = [webhook_id for webhook_id, flagged in zip(webhook_ids, pipeline.execute(), strict=True) if flagged]
+        if waking:
+            webhooks_queue().enqueue(DELIVER_JOB, waking, job_id=job_id, result_ttl=0, failure_ttl=86400)
     except RedisError as error:
-        logger.warning("Could not queue webhook %s (%s); the sweeper will pick it up.", webhook_id, error)
+        logger.warning("Could not queue webhooks %s (%s); the sweeper will pick them up.", webhook_ids[:10], error)
 
 
 def webhook_ensure_queued(*, webhook_id: int) -> bool:
@@ -125,17 +137,21 @@ def webhook_wake_at(*, webhook_id: int, when: datetime) -> None:
     # One job id per webhook and second: several failures due at once schedule one job.
     job_id = f"integrations-webhook-{webhook_id}-at-{int(when.timestamp())}"
     try:
-        webhooks_queue().enqueue_at(when, DELIVER_JOB, webhook_id, job_id=job_id, result_ttl=0)
+        webhooks_queue().enqueue_at(when, DELIVER_JOB, [webhook_id], job_id=job_id, result_ttl=0)
     except RedisError as error:
         logger.warning("Could not schedule webhook %s (%s); the sweeper will pick it up.", webhook_id, error)
 
 
-def webhook_job_started(*, webhook_id: int) -> None:
-    """Clear the waiting flag, so that events committed from now on queue a fresh job."""
+def webhooks_job_started(*, webhook_ids: list[int]) -> None:
+    """Clear the waiting flags, so that events committed from now on queue a fresh job."""
     try:
-        redis_connection().delete(_wake_flag(webhook_id))
+        redis_connection().delete(*[_wake_flag(webhook_id) for webhook_id in webhook_ids])
     except RedisError as error:
-        logger.warning("Could not clear the queued flag of webhook %s (%s).", webhook_id, error)
+        logger.warning("Could not clear the queued flags of webhooks %s (%s).", webhook_ids[:10], error)
+
+
+def webhook_job_started(*, webhook_id: int) -> None:
+    webhooks_job_started(webhook_ids=[webhook_id])
 
 
 class _PendingWakes:
@@ -145,16 +161,14 @@ class _PendingWakes:
         self.webhook_ids: set[int] = set()
 
     def __call__(self) -> None:
-        for webhook_id in sorted(self.webhook_ids):
-            webhook_wake(webhook_id=webhook_id)
+        webhooks_wake(webhook_ids=sorted(self.webhook_ids))
 
 
 def webhooks_wake_on_commit(*, webhook_ids: list[int]) -> None:
     if not webhook_ids:
         return
     if not connection.in_atomic_block:
-        for webhook_id in webhook_ids:
-            webhook_wake(webhook_id=webhook_id)
+        webhooks_wake(webhook_ids=webhook_ids)
         return
     # Reuse the callback already registered in this transaction (a bulk delete of 1,000 chats
     # then costs one wake per webhook, not 1,000); a rolled-back savepoint drops it with its rows.

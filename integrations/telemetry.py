@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from .metrics import sending_metrics, status_class
-from .models import Delivery, Webhook
+from .models import Webhook
+from .sending.claims import Claimed
 from .sending.transport import TransportResult
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def attempt_outcome(result: TransportResult) -> str:
 def attempt_recorded(
     *,
     webhook: Webhook,
-    delivery: Delivery,
+    delivery: Claimed,
     attempt_number: int,
     attempted_at: datetime,
     result: TransportResult,
@@ -61,7 +62,7 @@ def attempt_recorded(
         "endpoint_id": webhook.pk,
         "account_id": webhook.account_id,
         "delivery_id": delivery.pk,
-        "msg_id": delivery.event.msg_id,
+        "msg_id": delivery.msg_id,
         "attempt": attempt_number,
         "outcome": outcome,
         "status_code": result.status_code,

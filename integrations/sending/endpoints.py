@@ -15,7 +15,8 @@ from enum import StrEnum
 
 from ..conf import conf
 from ..health import EndpointHealth
-from ..models import Delivery, Webhook
+from ..models import Webhook
+from .claims import Claimed
 
 
 class Lane(StrEnum):
@@ -36,7 +37,7 @@ class Endpoint:
     warm: bool
     secrets: list[str] = field(default_factory=list)
     # Claimed and not yet sent, each with when it was claimed (monotonic).
-    claimed: deque[tuple[Delivery, float]] = field(default_factory=deque)
+    claimed: deque[tuple[Claimed, float]] = field(default_factory=deque)
     in_flight: int = 0
     # An attempt went unanswered past SLOW_ATTEMPT_SECONDS, and none has answered in time since.
     slow: bool = False

@@ -37,10 +37,11 @@ from django.utils import timezone
 
 from ..conf import conf
 from ..health import EndpointHealth
-from ..models import Delivery, Webhook
+from ..models import Webhook
 from ..queue import heartbeat, webhook_wake, webhook_wake_at
 from ..retry import parse_retry_after, retry_delay
 from . import signing, store
+from .claims import Claimed
 from .endpoints import Endpoint, Lane, Lanes, lane, pace_delay, window
 from .transport import Client, TransportResult
 
@@ -433,7 +434,7 @@ class Engine:
             self._attempts.add(task)
             task.add_done_callback(self._attempts.discard)
 
-    async def _attempt(self, endpoint: Endpoint, delivery: Delivery, which: Lane) -> None:
+    async def _attempt(self, endpoint: Endpoint, delivery: Claimed, which: Lane) -> None:
         attempted_at = timezone.now()
         flight = _InFlight(endpoint, time.monotonic(), which)
         self._in_flight[id(flight)] = flight
@@ -453,20 +454,19 @@ class Engine:
         self.sent += 1
         endpoint.changed.set()
 
-    async def _send(self, endpoint: Endpoint, delivery: Delivery) -> TransportResult:
+    async def _send(self, endpoint: Endpoint, delivery: Claimed) -> TransportResult:
         """One signed POST; whatever raises on the way is a failed attempt with a readable error, not a crash."""
         started = time.monotonic()
         webhook = endpoint.webhook
         try:
-            event = delivery.event
             signed = signing.request_headers(
-                msg_id=event.msg_id, timestamp=int(time.time()), body=event.body, secrets=endpoint.secrets
+                msg_id=delivery.msg_id, timestamp=int(time.time()), body=delivery.body, secrets=endpoint.secrets
             )
             # The admin's headers first: ours win, though validation already refuses a custom one of those names.
             custom = {header["name"]: header["value"] for header in webhook.custom_headers}
             result = await self.client.post(
                 url=webhook.url,
-                body=event.body.encode(),
+                body=delivery.body.encode(),
                 headers={**custom, **signed},
                 timeout=endpoint.health.attempt_timeout,
             )
@@ -484,7 +484,7 @@ class Engine:
     def _decide(
         self,
         endpoint: Endpoint,
-        delivery: Delivery,
+        delivery: Claimed,
         attempted_at: Any,
         result: TransportResult,
         *,
@@ -592,7 +592,7 @@ def _claim_spare(endpoint: Endpoint) -> float:
     return max(1.0, conf.CLAIM_LEASE_SECONDS - endpoint.health.attempt_timeout - 1)
 
 
-def _given_up(delivery: Delivery) -> TransportResult:
+def _given_up(delivery: Claimed) -> TransportResult:
     return TransportResult(
         status_code=None,
         body=b"",

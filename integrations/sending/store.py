@@ -13,11 +13,11 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import reduce
-from operator import or_
+from typing import Any
 
-from django.db import DatabaseError, transaction
-from django.db.models import Min, Q
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Min
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from .. import telemetry
@@ -27,23 +27,11 @@ from ..models import Delivery, DeliveryAttempt, EndpointHour, Webhook
 from ..signals import delivery_failed, send_on_commit
 from ..storable import storable_text
 from ..tallies import Tallied, attempts_tally, hour_of
+from .claims import CLAIMED_COLUMNS, Claimed
 from .transport import TransportResult, storable_headers
 
 logger = logging.getLogger(__name__)
 
-# Only what sending and recording read: a claimed row costs less to load.
-CLAIMED_FIELDS = (
-    "id",
-    "webhook_id",
-    "account_id",
-    "attempt_count",
-    "claim_token",
-    "claims_without_attempt",
-    "created_at",
-    "resend_count",
-    "event__id",
-    "event__body",
-)
 # An attempt's error as kept in the log: enough for any message we write, bounded for what a receiver sends.
 ERROR_STORE_LIMIT = 1000
 # An endpoint whose last success is this recent opens its window at once; others probe with one attempt first.
@@ -128,11 +116,12 @@ def webhooks_refresh(*, webhook_ids: list[int]) -> dict[int, Webhook]:
 # --- claims ------------------------------------------------------------------------------------
 
 
-def deliveries_claim(wants: dict[int, int]) -> dict[int, list[Delivery]]:
+def deliveries_claim(wants: dict[int, int]) -> dict[int, list[Claimed]]:
     """Claim, for each endpoint, up to its number of due deliveries, oldest first: one UPDATE for them all.
 
     Each endpoint's share is read from its own index range (webhook, status, next_attempt_at) with a
-    LIMIT, whatever its backlog. The conditional UPDATE lets only one claimer win each row.
+    LIMIT, whatever its backlog; the shares are one statement (UNION ALL). The conditional UPDATE
+    lets only one claimer win each row.
     """
     wants = {webhook_id: count for webhook_id, count in wants.items() if count > 0}
     if not wants:
@@ -141,33 +130,40 @@ def deliveries_claim(wants: dict[int, int]) -> dict[int, list[Delivery]]:
     with transaction.atomic():
         # The lease starts once the transaction holds its lock (SQLite's writers wait for each other).
         now = timezone.now()
-        shares = [
-            Q(
-                id__in=Delivery.objects.claimable(now)
-                .filter(webhook_id=webhook_id)
-                .order_by("next_attempt_at", "id")
-                .values("id")[:count]
-            )
-            for webhook_id, count in wants.items()
-        ]
-        claimed = (
-            Delivery.objects.filter(reduce(or_, shares))
-            .filter(webhook_id__in=list(wants))
-            .claim(token=token, now=now, until=now + timedelta(seconds=conf.CLAIM_LEASE_SECONDS))
+        shares, params = _due_shares(wants, now)
+        # Every value is a parameter; the SQL is ours (_due_shares).
+        claimed = Delivery.objects.filter(id__in=RawSQL(shares, params)).claim(  # noqa: S611
+            token=token, now=now, until=now + timedelta(seconds=conf.CLAIM_LEASE_SECONDS)
         )
-    by_webhook: dict[int, list[Delivery]] = defaultdict(list)
+    by_webhook: dict[int, list[Claimed]] = defaultdict(list)
     if claimed:
-        rows = Delivery.objects.claimed_by(token).select_related("event").order_by("next_attempt_at", "id")
-        for delivery in rows.only(*CLAIMED_FIELDS):
-            by_webhook[delivery.webhook_id].append(delivery)  # type: ignore[index]
+        rows = Delivery.objects.claimed_by(token).order_by("next_attempt_at", "id").values_list(*CLAIMED_COLUMNS)
+        for row in rows:
+            delivery = Claimed(*row)
+            by_webhook[delivery.webhook_id].append(delivery)
     return by_webhook
 
 
-def deliveries_release(deliveries: list[Delivery]) -> None:
+def _due_shares(wants: dict[int, int], now: datetime) -> tuple[str, list[Any]]:
+    """SQL for the ids of each endpoint's oldest due, unclaimed deliveries (the claimable() rows), up to its count."""
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    at = connection.ops.adapt_datetimefield_value(now)
+    # Our own table's name, quoted; every value is a parameter.
+    share = (
+        f"SELECT * FROM (SELECT id FROM {table} WHERE webhook_id = %s AND status = %s AND next_attempt_at <= %s"  # noqa: S608
+        " AND (claimed_until IS NULL OR claimed_until < %s) ORDER BY next_attempt_at, id LIMIT %s) AS share"
+    )
+    params: list[Any] = []
+    for webhook_id, count in wants.items():
+        params += [webhook_id, Delivery.Status.PENDING, at, at, count]
+    return " UNION ALL ".join([share] * len(wants)), params
+
+
+def deliveries_release(deliveries: list[Claimed]) -> None:
     """Give back claims that will not be used, so that the next sender can take them at once."""
     if deliveries:
-        Delivery.objects.filter(id__in=[delivery.pk for delivery in deliveries]).release(
-            tokens={delivery.claim_token for delivery in deliveries if delivery.claim_token is not None}
+        Delivery.objects.filter(id__in=[delivery.id for delivery in deliveries]).release(
+            tokens={delivery.claim_token for delivery in deliveries}
         )
 
 
@@ -178,7 +174,7 @@ def deliveries_release(deliveries: list[Delivery]) -> None:
 class Outcome:
     """One attempt and what it decided: the delivery's next state and the endpoint's health after it."""
 
-    delivery: Delivery
+    delivery: Claimed
     webhook: Webhook
     attempted_at: datetime
     result: TransportResult
@@ -201,7 +197,7 @@ class Outcome:
 def _attempt(outcome: Outcome) -> DeliveryAttempt:
     result = outcome.result
     return DeliveryAttempt(
-        delivery=outcome.delivery,
+        delivery_id=outcome.delivery.id,
         attempted_at=outcome.attempted_at,
         url=outcome.webhook.url,
         succeeded=result.succeeded,
@@ -251,7 +247,7 @@ def outcomes_record(outcomes: list[Outcome]) -> None:
 
 def _plainer(attempt: DeliveryAttempt, error: DatabaseError) -> DeliveryAttempt:
     return DeliveryAttempt(
-        delivery=attempt.delivery,
+        delivery_id=attempt.delivery_id,
         attempted_at=attempt.attempted_at,
         url=attempt.url,
         succeeded=attempt.succeeded,
@@ -268,27 +264,27 @@ def _plainer(attempt: DeliveryAttempt, error: DatabaseError) -> DeliveryAttempt:
 def _write(entries: list[tuple[Outcome, DeliveryAttempt]]) -> None:
     with transaction.atomic():
         _deliveries_move(entries)
-        attempts_write([attempt for _, attempt in entries])
+        attempts_write([(attempt, outcome.webhook.pk) for outcome, attempt in entries])
         _health_save(entries)
 
 
-def attempts_write(attempts: list[DeliveryAttempt]) -> None:
-    """The attempts, and their endpoints' counts (tallies) in the same transaction."""
-    ids = {attempt.delivery.pk for attempt in attempts}
-    # The attempts happened either way; they have nowhere to go only if their delivery was pruned meanwhile.
-    existing = set(Delivery.objects.filter(id__in=ids).values_list("id", flat=True))
-    written = [attempt for attempt in attempts if attempt.delivery.pk in existing]
+def attempts_write(attempts: list[tuple[DeliveryAttempt, int | None]]) -> None:
+    """The attempts, and the counts (tallies) of the endpoint each was sent to, in one transaction."""
+    ids = {attempt.delivery_id for attempt, _ in attempts}
     with transaction.atomic():
-        DeliveryAttempt.objects.bulk_create(written)
+        # The attempts happened either way; they have nowhere to go only if their delivery was pruned meanwhile.
+        existing = set(Delivery.objects.filter(id__in=ids).values_list("id", flat=True))
+        written = [(attempt, webhook_id) for attempt, webhook_id in attempts if attempt.delivery_id in existing]
+        DeliveryAttempt.objects.bulk_create([attempt for attempt, _ in written])
         attempts_tally(
             Tallied(
-                webhook_id=attempt.delivery.webhook_id,
+                webhook_id=webhook_id,
                 attempted_at=attempt.attempted_at,
                 succeeded=attempt.succeeded,
                 duration_ms=attempt.duration_ms,
             )
-            for attempt in written
-            if attempt.delivery.webhook_id is not None
+            for attempt, webhook_id in written
+            if webhook_id is not None
         )
 
 
@@ -297,14 +293,14 @@ def _deliveries_move(entries: list[tuple[Outcome, DeliveryAttempt]]) -> None:
     successes = [outcome for outcome, _ in entries if outcome.result.succeeded]
     if successes:
         Delivery.objects.filter(id__in=[outcome.delivery.pk for outcome in successes]).record_success(
-            tokens={outcome.delivery.claim_token for outcome in successes},  # type: ignore[misc]
+            tokens={outcome.delivery.claim_token for outcome in successes},
             at=max(outcome.attempted_at for outcome in successes),
         )
     for outcome, attempt in entries:
         if outcome.result.succeeded:
             continue
         one = Delivery.objects.filter(pk=outcome.delivery.pk)
-        tokens = [outcome.delivery.claim_token] if outcome.delivery.claim_token is not None else []
+        tokens = [outcome.delivery.claim_token]
         if outcome.given_up:
             one.give_up(tokens=tokens, at=outcome.attempted_at)
         elif outcome.retry_at is None:
@@ -312,9 +308,9 @@ def _deliveries_move(entries: list[tuple[Outcome, DeliveryAttempt]]) -> None:
         else:
             one.schedule_retry(tokens=tokens, at=outcome.attempted_at, retry_at=outcome.retry_at)
         if outcome.retry_at is None:
-            send_on_commit(
-                delivery_failed, Delivery, delivery=outcome.delivery, webhook=outcome.webhook, error=attempt.error
-            )
+            failed = Delivery.objects.filter(pk=outcome.delivery.id).first()
+            if failed is not None:
+                send_on_commit(delivery_failed, Delivery, delivery=failed, webhook=outcome.webhook, error=attempt.error)
 
 
 def _health_save(entries: list[tuple[Outcome, DeliveryAttempt]]) -> None:

@@ -52,7 +52,7 @@ def record(webhook: Webhook, attempts: list[tuple[int, bool, int]], batch: int) 
             )
         )
     for start in range(0, len(entries), batch):
-        attempts_write([attempt for _, attempt in entries[start : start + batch]])
+        attempts_write([(attempt, delivery.webhook_id) for delivery, attempt in entries[start : start + batch]])
 
 
 def counted(webhook: Webhook, start: datetime, end: datetime) -> tuple[int, int]:
@@ -123,7 +123,7 @@ def test_an_attempt_of_a_deleted_endpoint_is_still_recorded(account: Account) ->
     Webhook.objects.filter(pk=webhook_id).delete()  # as the attempt was in flight
     delivery.webhook_id = webhook_id
     late = DeliveryAttempt(delivery=delivery, attempted_at=NOW, succeeded=True, duration_ms=3, status_code=200)
-    attempts_write([late])
+    attempts_write([(late, webhook_id)])
     assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 1
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rq import SimpleWorker
@@ -295,7 +296,7 @@ def test_a_delivery_whose_claims_keep_expiring_with_nothing_on_record_fails(
     Chat.objects.create(flow=flow, identifier="doomed", status=Chat.Status.COMPLETED)
     for _ in range(3):  # each claim's worker dies: nothing is recorded, the lease runs out
         [claimed] = store.deliveries_claim({webhook.pk: 1})[webhook.pk]
-        Delivery.objects.filter(pk=claimed.pk).update(claimed_until=claimed.claimed_until - timedelta(hours=1))
+        Delivery.objects.filter(pk=claimed.pk).update(claimed_until=timezone.now() - timedelta(hours=1))
     run_worker()
     delivery = Delivery.objects.get(webhook=webhook)
     assert delivery.status == Delivery.Status.FAILED

@@ -58,7 +58,7 @@ def history(account: Account) -> dict[str, Any]:
             status_code=200,
         )
         entries.append((delivery, attempt))
-    attempts_write([attempt for _, attempt in entries])
+    attempts_write([(attempt, delivery.webhook_id) for delivery, attempt in entries])
     with connection.cursor() as cursor:
         for table in ("integrations_delivery", "integrations_deliveryattempt", "integrations_event"):
             cursor.execute(f"ANALYZE {table}")
