@@ -85,10 +85,15 @@ def webhooks_wake(*, webhook_ids: list[int]) -> None:
     job_id = f"integrations-webhooks-{uuid.uuid4().hex}"
     try:
         # The flags name the job, so that the sweeper can tell a waiting job from a lost one.
-        pipeline = redis_connection().pipeline(transaction=False)
-        for webhook_id in webhook_ids:
-            pipeline.set(_wake_flag(webhook_id), job_id, nx=True, ex=WAKE_FLAG_TTL_SECONDS)
-        waking = [webhook_id for webhook_id, flagged in zip(webhook_ids, pipeline.execute(), strict=True) if flagged]
+        connection = redis_connection()
+        if len(webhook_ids) == 1:  # the common case (one chat completed), on the request's path: no pipeline
+            flags = [connection.set(_wake_flag(webhook_ids[0]), job_id, nx=True, ex=WAKE_FLAG_TTL_SECONDS)]
+        else:
+            pipeline = connection.pipeline(transaction=False)
+            for webhook_id in webhook_ids:
+                pipeline.set(_wake_flag(webhook_id), job_id, nx=True, ex=WAKE_FLAG_TTL_SECONDS)
+            flags = pipeline.execute()
+        waking = [webhook_id for webhook_id, flagged in zip(webhook_ids, flags, strict=True) if flagged]
         if waking:
             webhooks_queue().enqueue(DELIVER_JOB, waking, job_id=job_id, result_ttl=0, failure_ttl=86400)
     except RedisError as error:

@@ -367,7 +367,9 @@ class Engine:
         # a couple of attempts for one that is new, troubled or slow (its claims must not age meanwhile).
         answering_well = endpoint.warm and not endpoint.health.troubled and not endpoint.slow
         target = min(conf.BATCH_SIZE, conf.BATCH_SIZE if answering_well else 2 * window(endpoint))
-        return max(0, target - len(endpoint.claimed))
+        if len(endpoint.claimed) >= min(target, window(endpoint)):
+            return 0  # enough for the next window: claim again when it runs low, not after every answer
+        return target - len(endpoint.claimed)
 
     def _must_stop(self, endpoint: Endpoint) -> bool:
         if self.stopping and not self.drain_on_stop:
