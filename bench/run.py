@@ -51,6 +51,10 @@ class Size:
     # The latency mix: endpoints, each on a loopback host of its own, and deliveries by answer time (ms).
     mix_endpoints: int
     mix: dict[int, int]
+    # Slow endpoints (answering in 2 s, 10 deliveries each) beside a healthy account; endpoints answering
+    # in 3 s with 4 deliveries each, all in flight at once.
+    slow_endpoints: int
+    in_flight_endpoints: int
 
 
 FULL = Size(
@@ -61,6 +65,8 @@ FULL = Size(
     isolation_seconds=20,
     mix_endpoints=100,
     mix={50: 4000, 300: 2000},
+    slow_endpoints=200,
+    in_flight_endpoints=250,
 )
 TINY = Size(
     raw_seconds=0.3,
@@ -70,6 +76,8 @@ TINY = Size(
     isolation_seconds=2,
     mix_endpoints=5,
     mix={50: 40, 300: 20},
+    slow_endpoints=5,
+    in_flight_endpoints=5,
 )
 # The event-loop baseline's window: attempts in flight at once to one endpoint.
 MIX_WINDOW = 4
@@ -490,6 +498,99 @@ class Bench:
                 f"hanging-{hanging}",
             )
 
+    def warm_up(self, flows: list[Any], tag: str) -> None:
+        """One notification to each endpoint, answered: they have succeeded before, as endpoints in production have."""
+        from integrations.models import Delivery
+
+        warm = [f"{tag}-{number}-warm" for number in range(len(flows))]
+        self.complete_many(flows, warm)
+        self.wait_for(warm, timeout=120)
+        while Delivery.objects.filter(event__account__name__startswith=tag, status=Delivery.Status.PENDING).exists():
+            time.sleep(0.05)
+
+    def beside_slow(self, slow: int, latency_ms: int = 2000, each: int = 10) -> None:
+        """Endpoints answering every attempt after `latency_ms` (slow, not failing), `each` deliveries queued
+        for each; meanwhile a healthy account, 2 events a second. How fast the healthy account's arrive, and
+        how fast each slow endpoint is served, against its window ÷ its latency."""
+        from integrations.models import DeliveryAttempt
+
+        self.reset()
+        tag = f"slow-{slow}-{time.time_ns()}"
+        healthy = self.account(f"{tag}-healthy", f"{self.url}/healthy")
+        flows = [self.account(f"{tag}-{n}", f"{self.url}/delay/{latency_ms}/{tag}-{n}") for n in range(slow)]
+        with self.workers(1) as started:
+            time.sleep(2)  # listening
+            self.warm_up(flows, tag)
+            since = time.time()
+            self.complete_many(flows, [f"{tag}-{n}-{i}" for n in range(slow) for i in range(each)])
+            identifiers, committed = self.paced(healthy, 2, self.size.isolation_seconds, f"{tag}-healthy")
+            self.latency_row(
+                f"healthy account beside {slow} slow endpoints ({latency_ms / 1000:g} s, {each} deliveries each)",
+                identifiers,
+                committed,
+                "slow",
+            )
+            self.wait_for([f"{tag}-{n}-{i}" for n in range(slow) for i in range(each)], timeout=300)
+            time.sleep(latency_ms / 1000 + 1)  # the last answers, recorded
+            rss = peak_rss_mb(started[0].pid)
+        spans: dict[int, list[float]] = {}
+        attempts = DeliveryAttempt.objects.filter(
+            delivery__event__account__name__startswith=tag, attempted_at__gte=datetime_of(since)
+        ).exclude(delivery__event__account__name=f"{tag}-healthy")
+        for webhook_id, at, duration in attempts.values_list("delivery__webhook_id", "attempted_at", "duration_ms"):
+            start, end = at.timestamp(), at.timestamp() + duration / 1000
+            span = spans.setdefault(webhook_id, [start, end, 0])
+            span[0], span[1], span[2] = min(span[0], start), max(span[1], end), span[2] + 1
+        best = MIX_WINDOW / (latency_ms / 1000)
+        served = sorted(count / (end - start) / best for start, end, count in spans.values())
+        self.results.figures["slow-served"] = served[0]
+        self.results.add(
+            f"{slow} slow endpoints served, each ÷ window {MIX_WINDOW} per {latency_ms / 1000:g} s",
+            f"min {served[0]:.2f} · median {served[len(served) // 2]:.2f}",
+            f"worker's peak RSS {rss:.0f} MB",
+        )
+
+    def in_flight(self, endpoints: int, latency_ms: int = 3000) -> None:
+        """Endpoints answering after `latency_ms`, MIX_WINDOW deliveries each, all sent at once: the attempts in
+        flight at the peak (from the attempts' own times) and the worker's peak RSS."""
+        from integrations.models import DeliveryAttempt
+
+        self.reset()
+        tag = f"inflight-{endpoints}-{time.time_ns()}"
+        flows = [self.account(f"{tag}-{n}", f"{self.url}/delay/{latency_ms}/{tag}-{n}") for n in range(endpoints)]
+        identifiers = [f"{tag}-{n}-{i}" for n in range(endpoints) for i in range(MIX_WINDOW)]
+        with self.workers(1) as started:
+            time.sleep(2)  # listening
+            self.warm_up(flows, tag)
+            since = time.time()
+            self.complete_many(flows, identifiers)
+            self.wait_for(identifiers, timeout=300)
+            time.sleep(latency_ms / 1000 + 1)
+            rss = peak_rss_mb(started[0].pid)
+        moments = []
+        attempts = DeliveryAttempt.objects.filter(
+            delivery__event__account__name__startswith=tag, attempted_at__gte=datetime_of(since)
+        )
+        for at, duration in attempts.values_list("attempted_at", "duration_ms"):
+            moments += [(at.timestamp(), 1), (at.timestamp() + duration / 1000, -1)]
+        peak = current = 0
+        for _, change in sorted(moments):
+            current += change
+            peak = max(peak, current)
+        self.results.figures["in-flight"] = peak
+        self.results.figures["rss-in-flight"] = rss
+        self.results.add(
+            f"{len(identifiers):,} attempts to {endpoints} endpoints answering in {latency_ms / 1000:g} s",
+            f"{peak:,} in flight at once",
+            f"worker's peak RSS {rss:.0f} MB",
+        )
+
+
+def datetime_of(moment: float) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(moment, tz=UTC)
+
 
 def cpu_seconds(pid: int) -> float:
     """User and system CPU a process and its children (the scheduler) have used so far."""
@@ -564,6 +665,15 @@ TARGETS: list[tuple[str, Callable[[dict[str, float]], float], str, Callable[[flo
     ("latency mix 50 ms: worker CPU per delivery (ms)", lambda f: f["mix-cpu-50"], "≤ 0.5 ms", lambda v: v <= 0.5),
     ("p99 beside 3 hanging endpoints (ms)", lambda f: f["hanging-3"], "≤ 1,000 ms", lambda v: v <= 1000),
     ("p99 beside 50 hanging endpoints (ms)", lambda f: f["hanging-50"], "≤ 2,000 ms", lambda v: v <= 2000),
+    ("p99 beside 200 slow endpoints (ms)", lambda f: f["slow-200"], "≤ 2,000 ms", lambda v: v <= 2000),
+    (
+        "slow endpoints served ÷ window per latency (the least)",
+        lambda f: f["slow-served-200"],
+        "≥ 0.8",
+        lambda v: v >= 0.8,
+    ),
+    ("attempts in flight at once in one worker", lambda f: f["in-flight-250"], "≥ 1,000", lambda v: v >= 1000),
+    ("worker's peak RSS with those in flight (MB)", lambda f: f["rss-in-flight"], "≤ 300 MB", lambda v: v <= 300),
     (
         "workers' peak RSS draining the backlog (MB)",
         lambda f: max(v for k, v in f.items() if k.startswith("rss-2")),
@@ -602,7 +712,7 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, help="deliveries in each drain (default: 10,000; tiny: 200)")
     parser.add_argument(
         "--only",
-        choices=["drain", "path", "mix", "scale"],
+        choices=["drain", "path", "mix", "isolation", "scale"],
         help="only the raw loops and one part (while tuning); scale: the pages with history on record (alone)",
     )
     parser.add_argument(
@@ -635,6 +745,9 @@ def main() -> None:
                 bench.steady(rate)
             for hanging in (3, 50):
                 bench.beside_hanging(hanging)
+        if args.only in (None, "isolation"):
+            bench.beside_slow(bench.size.slow_endpoints)
+            bench.in_flight(bench.size.in_flight_endpoints)
     finally:
         bench.stop()
     if args.only:

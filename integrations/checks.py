@@ -219,7 +219,28 @@ def check_mail_timeout(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
     return []
 
 
+# Settings of earlier releases that no longer do anything, and what replaced them.
+RETIRED_SETTINGS = {
+    "INTEGRATIONS_SENDER_ENDPOINTS": "INTEGRATIONS_SENDER_MAX_IN_FLIGHT (attempts in flight, not endpoints)",
+    "INTEGRATIONS_SENDER_TROUBLED_ENDPOINTS": "INTEGRATIONS_SENDER_TROUBLED_IN_FLIGHT (attempts in flight)",
+    "INTEGRATIONS_LEDGER_SECONDS": "nothing: attempts are written as soon as the writer is free",
+}
+
+
+def check_retired_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return [
+        checks.Warning(
+            f"{name} no longer does anything: the worker sends on one event loop now.",
+            hint=f"Remove it; see {replacement}, and CHANGELOG.md.",
+            id="integrations.W019",
+        )
+        for name, replacement in RETIRED_SETTINGS.items()
+        if hasattr(settings, name)
+    ]
+
+
 def register() -> None:
+    checks.register(check_retired_settings, "integrations")
     checks.register(check_settings, "integrations")
     checks.register(check_host, "integrations")
     checks.register(check_shared_cache, "integrations")

@@ -44,6 +44,8 @@ class Endpoint:
     # A claim came back short: nothing more is due until a wake-up says otherwise.
     drained: bool = False
     woken: bool = False
+    # Its lease is being given back: a wake-up now takes it again afterwards.
+    letting_go: bool = False
     # When its last attempt started (monotonic), for pacing.
     last_start: float = float("-inf")
     # Set whenever something it waits on happens: an answer, a wake-up, a claim, the engine stopping.

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -279,6 +281,10 @@ class Engine:
             asyncio.run(self._main(initial))
         except Exception:
             logger.exception("the webhook sending loop stopped on an error")
+            if initial is None and not self.stopping:
+                # A worker whose engine is gone would take jobs and send nothing: stop it (warm), so that
+                # its supervisor starts a fresh one; its claims and leases expire meanwhile.
+                os.kill(os.getpid(), signal.SIGTERM)
         finally:
             self._done.set()
             if initial is not None:
@@ -316,7 +322,10 @@ class Engine:
         new = []
         for webhook_id in webhook_ids:
             endpoint = self.endpoints.get(webhook_id)
-            if endpoint is None:
+            if endpoint is None or endpoint.letting_go:
+                if endpoint is not None:
+                    endpoint.woken = True  # taken again once let go (its lease is being given back now)
+                    continue
                 new.append(webhook_id)
             else:
                 endpoint.woken = True
@@ -531,6 +540,7 @@ class Engine:
 
     async def _let_go(self, endpoint: Endpoint) -> None:
         """Give back unsent claims, wait for this endpoint's outcomes to be written, let go of its lease."""
+        endpoint.letting_go, endpoint.woken = True, False
         unsent = [delivery for delivery, _ in endpoint.claimed]
         endpoint.claimed.clear()
         try:
@@ -543,6 +553,9 @@ class Engine:
             next_due = None
         finally:
             self.endpoints.pop(endpoint.pk, None)
+        if endpoint.woken and not self.stopping:
+            self._wake([endpoint.pk])  # woken while it was being let go
+            return
         if next_due is None or next_due.at is None:
             return
         if next_due.at <= timezone.now() and not self.stopping:

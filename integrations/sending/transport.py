@@ -238,6 +238,12 @@ def _failure(error: BaseException) -> str:
         return f"Connection failed: The answer is not valid HTTP: {_parser_complaint(str(error.message))}"
     if isinstance(error, aiohttp.ClientPayloadError):
         return f"Connection failed: {_one_line(_reason(error))}"
+    if isinstance(error, aiohttp.ClientConnectorCertificateError):
+        refused = error.certificate_error
+        reason = getattr(refused, "verify_message", "") or _reason(refused)
+        return f"Connection failed: The receiver's certificate was refused ({_one_line(reason)})."
+    if isinstance(error, aiohttp.ClientSSLError):
+        return f"Connection failed: TLS failed ({_one_line(_reason(error))})."
     if isinstance(error, aiohttp.ClientConnectorError):
         code = error.os_error.errno
         # "Connection refused", not the event loop's "Connect call failed ('203.0.113.9', 443)".

@@ -126,3 +126,14 @@ def test_smtp_without_a_mail_timeout_is_a_warning(settings: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
     settings.EMAIL_TIMEOUT = None
     assert check_mail_timeout() == []  # nothing to wait for
+
+
+def test_a_setting_of_the_thread_sender_is_a_warning_not_silence(settings: Any) -> None:
+    from integrations.checks import check_retired_settings
+
+    assert check_retired_settings() == []
+    settings.INTEGRATIONS_SENDER_ENDPOINTS = 128
+    [warning] = check_retired_settings()
+    assert warning.id == "integrations.W019"
+    assert "INTEGRATIONS_SENDER_ENDPOINTS no longer does anything" in warning.msg
+    assert "INTEGRATIONS_SENDER_MAX_IN_FLIGHT" in (warning.hint or "")

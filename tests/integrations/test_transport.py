@@ -1,10 +1,11 @@
-"""The transport's bounds: wall-clock time against trickling receivers, bytes read, no redirects."""
+"""The transport's bounds: wall-clock time against trickling receivers, bytes read, no redirects; TLS to the name."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,8 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import trustme
 
 from integrations.sending import transport
+from tests.helpers import FakeDNS
 
 
 @pytest.fixture
@@ -150,3 +153,81 @@ def test_an_exception_that_cannot_say_what_it_is_is_named() -> None:
             raise RuntimeError("no words")
 
     assert transport._reason(Mute()) == "Mute"
+
+
+@pytest.fixture
+def tls_receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], tuple[int, list[str], list[str]]]]:
+    """tls_receiver(name) -> (port, server names the clients asked for, Host headers): an HTTPS receiver on
+    loopback whose certificate, from a certificate authority of the test's own, is for `name`."""
+    authority = trustme.CA()
+    trusted = ssl.create_default_context()
+    authority.configure_trust(trusted)
+    monkeypatch.setattr(transport, "tls_context", lambda: trusted)  # certifi's authorities know nothing of it
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(name: str) -> tuple[int, list[str], list[str]]:
+        asked: list[str] = []
+        hosts: list[str] = []
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        authority.issue_cert(name).configure_cert(context)
+        context.sni_callback = lambda sock, server_name, ctx: asked.append(server_name)  # type: ignore[func-returns-value]
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                hosts.append(self.headers["Host"])
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        servers.append(server)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server.server_address[1], asked, hosts
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_tls_goes_to_the_vetted_address_with_the_host_name_in_sni_and_the_certificate(
+    tls_receiver: Any, dns: FakeDNS
+) -> None:
+    dns.names["hooks.customer.example"] = ["127.0.0.1"]
+    port, asked, hosts = tls_receiver("hooks.customer.example")
+    result = post(f"https://hooks.customer.example:{port}/hook")
+    assert (result.status_code, result.error) == (204, "")
+    assert asked == ["hooks.customer.example"]  # SNI: the name, though the connection went to the vetted address
+    assert hosts == [f"hooks.customer.example:{port}"]
+
+
+def test_a_certificate_for_another_name_is_refused(tls_receiver: Any, dns: FakeDNS) -> None:
+    dns.names["hooks.customer.example"] = ["127.0.0.1"]
+    port, _, hosts = tls_receiver("someone-else.example")
+    result = post(f"https://hooks.customer.example:{port}/hook")
+    assert result.status_code is None
+    assert result.error.startswith("Connection failed") and "certificate" in result.error.lower()
+    assert hosts == []  # nothing was sent to a server that could not prove it is the host
+
+
+def test_a_certificate_from_an_unknown_authority_is_refused(dns: FakeDNS) -> None:
+    authority = trustme.CA()  # trusted by no one
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("hooks.customer.example").configure_cert(context)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    dns.names["hooks.customer.example"] = ["127.0.0.1"]
+    try:
+        result = post(f"https://hooks.customer.example:{server.server_address[1]}/hook")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.status_code is None
+    assert "certificate" in result.error.lower()
