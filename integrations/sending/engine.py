@@ -59,6 +59,8 @@ HEARTBEAT_EVERY_SECONDS = 1.0
 TICK_SECONDS = 0.1
 REFRESH_EVERY_SECONDS = 2.0
 SWITCH_INTERVAL_SECONDS = 0.0005
+# How long the writer lets outcomes gather before it writes them.
+WRITE_GATHER_SECONDS = 0.05
 
 
 class _DatabaseSide:
@@ -164,6 +166,9 @@ class _Writer:
             self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
+        # A moment for the answers arriving together to come in first: the write runs once the loop has
+        # handled them (they share one interpreter lock), in one transaction rather than several.
+        await asyncio.sleep(WRITE_GATHER_SECONDS)
         while self.pending:
             batch, self.pending = self.pending[: conf.LEDGER_SIZE], self.pending[conf.LEDGER_SIZE :]
             try:
@@ -385,7 +390,7 @@ class Engine:
             return True
         if not endpoint.webhook.is_active or endpoint.health.cooling(timezone.now()):
             return True
-        if self.max_deliveries is not None and self.sent + len(self._in_flight) >= self.max_deliveries:
+        if self.max_deliveries is not None and self.sent + len(self._attempts) >= self.max_deliveries:
             self.out_of_bounds = True
         if self.max_seconds is not None and time.monotonic() - self.started >= self.max_seconds:
             self.out_of_bounds = True
@@ -398,6 +403,7 @@ class Engine:
                 endpoint.changed.clear()
                 stop = self._must_stop(endpoint)
                 if not stop:
+                    self._start_attempts(endpoint)  # from what is claimed already: a claim may wait on the writer
                     await self._claim(endpoint)
                     self._start_attempts(endpoint)
                 if endpoint.in_flight == 0 and (

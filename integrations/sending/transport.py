@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextvars
+import errno
 import logging
 import os
 import re
@@ -125,9 +126,9 @@ class Client:
                 resolver=self.resolver,
                 use_dns_cache=False,  # the vetted address is the only answer, vetted again every few seconds
                 limit=0,  # the engine bounds what is in flight, by lane and by endpoint
-                # Fewer idle connections than receivers keep theirs open: a connection a receiver closed
-                # while it sat idle is not the one the next attempt picks.
-                keepalive_timeout=4.0,
+                # Idle connections are kept 15 s (receivers' own idle timeouts run from 2 s to minutes): one a
+                # receiver closed meanwhile fails before any answer, and the attempt is made again on a new one.
+                keepalive_timeout=15.0,
                 ssl=tls_context(),
             ),
             trust_env=False,  # HTTP(S)_PROXY and .netrc do not apply: nothing routes around the guard
@@ -223,9 +224,14 @@ def _result(started: float, **fields: Any) -> TransportResult:
 
 
 def _closed_before_answering(error: Exception) -> bool:
+    """The connection was gone before the receiver said a word: nothing of the request was answered."""
     if isinstance(error, aiohttp.ServerDisconnectedError):
         return error.message is None or isinstance(error.message, str)
-    return isinstance(error, aiohttp.ClientOSError) and "write request body" in str(error)
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return False  # a new connection that failed: nothing was kept alive
+    return isinstance(error, aiohttp.ClientOSError) and (
+        "write request body" in str(error) or error.errno in {errno.ECONNRESET, errno.EPIPE}
+    )
 
 
 def _failure(error: BaseException) -> str:
