@@ -21,6 +21,7 @@ worker, a test), `deliver_once` runs one on the caller's thread until the endpoi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import queue
@@ -157,6 +158,7 @@ class _Writer:
         self.added = 0
         self.written = 0
         self.wrote = asyncio.Condition()
+        self.hurry = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
     def add(self, outcome: store.Outcome) -> None:
@@ -167,8 +169,11 @@ class _Writer:
 
     async def _run(self) -> None:
         # A moment for the answers arriving together to come in first: the write runs once the loop has
-        # handled them (they share one interpreter lock), in one transaction rather than several.
-        await asyncio.sleep(WRITE_GATHER_SECONDS)
+        # handled them (they share one interpreter lock), in one transaction rather than several. Not
+        # when something waits for the write (an endpoint being let go).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.hurry.wait(), WRITE_GATHER_SECONDS)
+        self.hurry.clear()
         while self.pending:
             batch, self.pending = self.pending[: conf.LEDGER_SIZE], self.pending[conf.LEDGER_SIZE :]
             try:
@@ -183,6 +188,8 @@ class _Writer:
     async def flushed(self) -> None:
         """Return once every outcome added so far is written."""
         target = self.added
+        if self.written < target:
+            self.hurry.set()
         async with self.wrote:
             await self.wrote.wait_for(lambda: self.written >= target)
 
