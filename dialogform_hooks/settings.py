@@ -182,8 +182,8 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 RQ_QUEUES = {
     "webhooks": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 120},
 }
-# Jobs run in the worker process itself (forking a child per job costs more than the job), and hand
-# their webhook to its sender, which sends to many endpoints at once (integrations/sender.py).
+# Jobs run in the worker process itself (forking a child per job costs more than the job), and wake
+# its sending engine, which sends to every endpoint at once on an event loop (integrations/sending/).
 RQ = {"WORKER_CLASS": "integrations.worker.WebhookWorker"}
 # The queue dashboard is served at /admin/django-rq/ for superusers only (dialogform_hooks/queue_dashboard.py),
 # not through django-rq's own admin entry, which lets any staff user in.
