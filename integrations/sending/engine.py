@@ -615,6 +615,8 @@ class Engine:
                 for name in ("consecutive_failures", "consecutive_timeouts", "failing_since", "breaker_open_until"):
                     setattr(webhook, name, getattr(endpoint.health, name))  # ours is newer than what is written
                 webhook.breaker_cooldown_seconds = endpoint.health.breaker_cooldown_seconds
+                # Disabled here (410 Gone, days of failures) and not written yet: it stays off.
+                webhook.is_active = webhook.is_active and endpoint.webhook.is_active
                 endpoint.webhook = webhook
                 endpoint.secrets = signing.signing_secrets(webhook=webhook, now=now)
             endpoint.changed.set()
