@@ -21,22 +21,20 @@ worker, a test), `deliver_once` runs one on the caller's thread until the endpoi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import queue
 import signal
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 
 from ..conf import conf
@@ -46,12 +44,11 @@ from ..queue import heartbeat, webhook_wake, webhook_wake_at
 from ..retry import parse_retry_after, retry_delay
 from . import signing, store
 from .claims import Claimed
+from .database import Batched, DatabaseSide, Writer
 from .endpoints import Endpoint, Lane, Lanes, lane, pace_delay, window
 from .transport import Client, TransportResult
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # Answers whose Retry-After we honour (bounded by the schedule).
 RETRY_AFTER_STATUSES = {429, 503}
@@ -60,138 +57,6 @@ HEARTBEAT_EVERY_SECONDS = 1.0
 TICK_SECONDS = 0.1
 REFRESH_EVERY_SECONDS = 2.0
 SWITCH_INTERVAL_SECONDS = 0.0005
-# How long the writer lets outcomes gather before it writes them.
-WRITE_GATHER_SECONDS = 0.05
-
-
-class _DatabaseSide:
-    """Calls from the loop, run one after another on the thread that serves them (`serve`)."""
-
-    def __init__(self) -> None:
-        self.calls: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]] | None] = (
-            queue.SimpleQueue()
-        )
-        self.checked_at = 0.0
-
-    async def call(self, function: Callable[..., T], *args: Any) -> T:
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self.calls.put((function, args, future))
-        return await future
-
-    def serve(self, *, own_connection: bool) -> None:
-        """Run calls until `finish`; each call's answer (or exception) goes back to the loop.
-
-        `own_connection`: this thread's connection is the sender's alone (not a caller's, in its transaction).
-        """
-        while (item := self.calls.get()) is not None:
-            function, args, future = item
-            now = time.monotonic()
-            if own_connection and now - self.checked_at > 1.0:
-                # A worker lives long: drop a connection that broke or outlived CONN_MAX_AGE.
-                close_old_connections()
-                self.checked_at = now
-            try:
-                value = function(*args)
-            except BaseException as error:
-                future.get_loop().call_soon_threadsafe(_settle, future, None, error)
-            else:
-                future.get_loop().call_soon_threadsafe(_settle, future, value, None)
-
-    def finish(self) -> None:
-        self.calls.put(None)
-
-
-def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(value)
-
-
-class _Batched:
-    """Requests of many endpoints to one store function, sent together: while a call runs, the next gathers.
-
-    `function(requests: dict[key, argument]) -> dict[key, answer]`.
-    """
-
-    def __init__(self, db: _DatabaseSide, function: Callable[[dict[Any, Any]], dict[Any, Any]]) -> None:
-        self.db = db
-        self.function = function
-        self.waiting: dict[Any, tuple[Any, list[asyncio.Future[Any]]]] = {}
-        self.running = False
-
-    async def ask(self, key: Any, argument: Any = None) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        previous = self.waiting.get(key)
-        self.waiting[key] = (argument, [*(previous[1] if previous else []), future])
-        if not self.running:
-            self.running = True
-            asyncio.get_running_loop().create_task(self._run())
-        return await future
-
-    async def _run(self) -> None:
-        try:
-            while self.waiting:
-                batch, self.waiting = self.waiting, {}
-                try:
-                    answers = await self.db.call(self.function, {key: argument for key, (argument, _) in batch.items()})
-                except Exception as error:
-                    for _, futures in batch.values():
-                        for future in futures:
-                            _settle(future, None, error)
-                    continue
-                for key, (_, futures) in batch.items():
-                    for future in futures:
-                        _settle(future, answers.get(key), None)
-        finally:
-            self.running = False
-
-
-class _Writer:
-    """Outcomes written in order, in batches: one transaction for all that finished since the last write."""
-
-    def __init__(self, db: _DatabaseSide) -> None:
-        self.db = db
-        self.pending: list[store.Outcome] = []
-        self.added = 0
-        self.written = 0
-        self.wrote = asyncio.Condition()
-        self.hurry = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
-
-    def add(self, outcome: store.Outcome) -> None:
-        self.pending.append(outcome)
-        self.added += 1
-        if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        # A moment for the answers arriving together to come in first: the write runs once the loop has
-        # handled them (they share one interpreter lock), in one transaction rather than several. Not
-        # when something waits for the write (an endpoint being let go).
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.hurry.wait(), WRITE_GATHER_SECONDS)
-        self.hurry.clear()
-        while self.pending:
-            batch, self.pending = self.pending[: conf.LEDGER_SIZE], self.pending[conf.LEDGER_SIZE :]
-            try:
-                await self.db.call(store.outcomes_record, batch)
-            except Exception:
-                # Left claimed: the claims expire and the deliveries are sent again (at least once).
-                logger.exception("%s webhook attempts could not be recorded", len(batch))
-            async with self.wrote:
-                self.written += len(batch)
-                self.wrote.notify_all()
-
-    async def flushed(self) -> None:
-        """Return once every outcome added so far is written."""
-        target = self.added
-        if self.written < target:
-            self.hurry.set()
-        async with self.wrote:
-            await self.wrote.wait_for(lambda: self.written >= target)
 
 
 @dataclass
@@ -206,9 +71,10 @@ class Engine:
 
     def __init__(self, *, max_deliveries: int | None = None, max_seconds: float | None = None) -> None:
         self.owner = uuid.uuid4()
-        self.db = _DatabaseSide()
+        self.db = DatabaseSide()
         self.endpoints: dict[int, Endpoint] = {}
         self.sent = 0
+        self.started_attempts = 0
         # Bounds of one call (deliver_once); a worker's engine runs until it is stopped.
         self.max_deliveries = max_deliveries
         self.max_seconds = max_seconds
@@ -306,10 +172,10 @@ class Engine:
         self.loop = asyncio.get_running_loop()
         self.client = Client()
         self.lanes = Lanes(healthy=conf.SENDER_MAX_IN_FLIGHT, troubled=conf.SENDER_TROUBLED_IN_FLIGHT)
-        self.writer = _Writer(self.db)
-        self.acquirer = _Batched(self.db, self._acquire_many)
-        self.claimer = _Batched(self.db, store.deliveries_claim)
-        self.releaser = _Batched(self.db, self._release_many)
+        self.writer = Writer(self.db)
+        self.acquirer = Batched(self.db, self._acquire_many)
+        self.claimer = Batched(self.db, store.deliveries_claim)
+        self.releaser = Batched(self.db, self._release_many)
         self._stopped = asyncio.Event()
         ticker = asyncio.create_task(self._tick())
         self._ready.set()
@@ -397,7 +263,7 @@ class Engine:
             return True
         if not endpoint.webhook.is_active or endpoint.health.cooling(timezone.now()):
             return True
-        if self.max_deliveries is not None and self.sent + len(self._attempts) >= self.max_deliveries:
+        if self.max_deliveries is not None and self.started_attempts >= self.max_deliveries:
             self.out_of_bounds = True
         if self.max_seconds is not None and time.monotonic() - self.started >= self.max_seconds:
             self.out_of_bounds = True
@@ -460,6 +326,7 @@ class Engine:
             endpoint.in_flight += 1
             endpoint.last_start = time.monotonic()
             task = asyncio.create_task(self._attempt(endpoint, delivery, which))
+            self.started_attempts += 1
             self._attempts.add(task)
             task.add_done_callback(self._attempts.discard)
 
