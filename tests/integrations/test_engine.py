@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 import uuid
@@ -261,3 +262,61 @@ def test_a_stopped_engine_closes_its_database_connection(slow_receivers: Any) ->
         assert engine.stop(timeout=10)
     assert used, "the engine sent"
     assert all(wrapper.connection is None for wrapper in used)
+
+
+def test_a_wake_up_while_an_endpoint_is_let_go_takes_it_again(slow_receivers: Any) -> None:
+    """A delivery committed as the engine lets its endpoint go is sent by this engine, not left for the sweeper."""
+    receiver = slow_receivers(0.0)
+    webhook = webhook_with_completed_chats("Let go", receiver.url, 1)
+    letting_go, woken = threading.Event(), threading.Event()
+    original = store.endpoints_release
+
+    def release(**kwargs: Any) -> Any:
+        due = original(**kwargs)  # let go, and nothing was due then...
+        letting_go.set()
+        assert woken.wait(5)  # ...but a delivery is committed and its wake-up arrives before the loop hears so
+        return due
+
+    engine = Engine()
+    store.endpoints_release = release  # type: ignore[assignment]
+    engine.start()
+    try:
+        engine.wake([webhook.pk])
+        assert letting_go.wait(5)
+        flow = Flow.objects.get(account=webhook.account)
+        store.endpoints_release = original  # type: ignore[assignment]
+        Chat.objects.create(flow=flow, identifier="late", status=Chat.Status.COMPLETED)
+        engine.wake([webhook.pk])
+        woken.set()
+        deadline = time.monotonic() + 5
+        while Delivery.objects.filter(webhook=webhook, status=Delivery.Status.SUCCEEDED).count() < 2:
+            assert time.monotonic() < deadline, "the late delivery waited for the sweeper"
+            time.sleep(0.02)
+    finally:
+        store.endpoints_release = original  # type: ignore[assignment]
+        woken.set()
+        assert engine.stop(timeout=10)
+
+
+def test_a_worker_whose_loop_dies_stops_for_its_supervisor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Taking jobs with no loop to send them would look alive and send nothing: the worker stops (warm) instead."""
+    import signal
+
+    from integrations.sending import engine as engine_module
+
+    killed: list[tuple[int, int]] = []
+    monkeypatch.setattr(engine_module.os, "kill", lambda pid, sig: killed.append((pid, sig)))
+
+    async def broken(self: Engine, initial: Any) -> None:
+        self._ready.set()
+        raise RuntimeError("a bug in the loop")
+
+    monkeypatch.setattr(Engine, "_main", broken)
+    engine = Engine()
+    engine.start()
+    deadline = time.monotonic() + 5
+    while not killed:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert killed == [(os.getpid(), signal.SIGTERM)]
+    assert engine.stop(timeout=5)
