@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from functools import partial
 from typing import Any
 
 from .conf import conf
@@ -98,18 +97,20 @@ def resolve(host: str, *, deadline: float | None = None) -> list[IPAddress]:
     """
     if deadline is None:
         deadline = time.monotonic() + conf.CONNECT_TIMEOUT
-    lookup = _lookups.submit(resolver, host, None, proto=socket.IPPROTO_TCP)
+    lookup = _lookups.submit(_lookup, host)
     try:
-        infos = lookup.result(timeout=max(0.0, deadline - time.monotonic()))
+        return lookup.result(timeout=max(0.0, deadline - time.monotonic()))
     except FutureTimeout as error:
         lookup.cancel()
         raise DestinationRefused(f"The host {host!r} could not be looked up in time (DNS did not answer).") from error
+
+
+def _lookup(host: str) -> list[IPAddress]:
+    """Ask the resolver (on a thread of `_lookups`: it takes no timeout)."""
+    try:
+        infos = resolver(host, None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, ValueError) as error:
         raise DestinationRefused(f"The host {host!r} could not be found.") from error
-    return _addresses(host, infos)
-
-
-def _addresses(host: str, infos: list[tuple[Any, ...]]) -> list[IPAddress]:
     # Strip an IPv6 zone ("fe80::1%eth0") before parsing.
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addresses:
@@ -160,25 +161,17 @@ def _remember(host: str, address: IPAddress) -> IPAddress:
     return address
 
 
-def vetted_address(host: str, *, deadline: float) -> IPAddress:
+async def vetted_address_async(host: str) -> IPAddress:
     """The address to connect to for `host` at send time: vetted now, or within DESTINATION_CACHE_SECONDS.
 
-    A refusal is never remembered: the next attempt asks DNS again (its answer may change back).
+    The lookup runs on a thread of its own, bounded by the caller's timeout. A refusal is never
+    remembered: the next attempt asks DNS again (its answer may change back).
     """
-    return _cached(host) or _remember(host, check_host(host, deadline=deadline)[0])
-
-
-async def vetted_address_async(host: str) -> IPAddress:
-    """`vetted_address` on an event loop: the lookup runs on a thread of its own, bounded by the caller's timeout."""
     cached = _cached(host)
     if cached is not None:
         return cached
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.run_in_executor(_lookups, partial(resolver, host, None, proto=socket.IPPROTO_TCP))
-    except (socket.gaierror, UnicodeError, ValueError) as error:
-        raise DestinationRefused(f"The host {host!r} could not be found.") from error
-    return _remember(host, _vetted(host, _addresses(host, infos))[0])
+    addresses = await asyncio.get_running_loop().run_in_executor(_lookups, _lookup, host)
+    return _remember(host, _vetted(host, addresses)[0])
 
 
 def vetted_forget() -> None:

@@ -53,6 +53,11 @@ class EndpointHealth:
     def of(cls, webhook: Webhook) -> EndpointHealth:
         return cls(**{name: getattr(webhook, name) for name in HEALTH_FIELDS})
 
+    def apply_to(self, webhook: Webhook) -> None:
+        """Set the webhook's health fields (in memory) to this value."""
+        for name in HEALTH_FIELDS:
+            setattr(webhook, name, getattr(self, name))
+
     @property
     def troubled(self) -> bool:
         """Failing, or probing after a cool-down: one attempt at a time, in the sender's troubled lane."""
@@ -124,8 +129,7 @@ def health_save(*, webhook: Webhook, health: EndpointHealth, transition: Transit
 
     An UPDATE, not save(): the endpoint may have been deleted while its request was in flight.
     """
-    for name in HEALTH_FIELDS:
-        setattr(webhook, name, getattr(health, name))
+    health.apply_to(webhook)
     if health.consecutive_failures == 1 and transition is not None and transition.state != Webhook.State.FAILING:
         # The first failure of a streak is a change of state of its own, even when it also stops the sending.
         telemetry.endpoint_state_changed(webhook=webhook, state=Webhook.State.FAILING, reason="An attempt failed.")
@@ -141,11 +145,6 @@ def health_save(*, webhook: Webhook, health: EndpointHealth, transition: Transit
         _alert(webhook, set_to=timezone.now(), signal=webhook_failing, failures=health.consecutive_failures)
     elif transition is not None and transition.state == Webhook.State.ACTIVE and webhook.failing_alert_at is not None:
         _alert(webhook, set_to=None, signal=webhook_recovered, failed=transition.figures["failures"])
-
-
-def _reset_health(webhook: Webhook) -> None:
-    for name in HEALTH_FIELDS:
-        setattr(webhook, name, getattr(EndpointHealth(), name))
 
 
 def _save(webhook: Webhook, fields: list[str]) -> None:
@@ -192,7 +191,7 @@ def webhook_enable(*, webhook: Webhook, resend_failed: bool) -> int:
         resent = 0
         if resend_failed:
             resent = deliveries_failed_since_failing(webhook=webhook).restart(timezone.now())
-        _reset_health(webhook)
+        EndpointHealth().apply_to(webhook)
         webhook.is_active = True
         webhook.disabled_at = None
         webhook.disabled_reason = ""

@@ -330,6 +330,12 @@ class Engine:
             self._attempts.add(task)
             task.add_done_callback(self._attempts.discard)
 
+    def _lane_freed(self) -> None:
+        """A place in a lane came free: the endpoints waiting for one look again."""
+        waiting, self._lane_waiters = self._lane_waiters, set()
+        for endpoint in waiting:
+            endpoint.changed.set()
+
     async def _attempt(self, endpoint: Endpoint, delivery: Claimed, which: Lane) -> None:
         attempted_at = timezone.now()
         flight = _InFlight(endpoint, time.monotonic(), which)
@@ -340,9 +346,7 @@ class Engine:
         finally:
             del self._in_flight[id(flight)]
             self.lanes.give_back(flight.lane)
-            for waiting in self._lane_waiters:
-                waiting.changed.set()
-            self._lane_waiters.clear()
+            self._lane_freed()
         self._decide(
             endpoint, delivery, attempted_at, result, given_up=given_up, answered_in=time.monotonic() - flight.started
         )
@@ -455,9 +459,7 @@ class Engine:
                     flight.lane = Lane.TROUBLED
                     self.lanes.move_to_troubled()
                     flight.endpoint.slow = True
-                    for waiting in self._lane_waiters:
-                        waiting.changed.set()
-                    self._lane_waiters.clear()
+                    self._lane_freed()
             try:
                 if self.endpoints and now - renewed >= conf.CLAIM_LEASE_SECONDS / 4:
                     renewed = now
@@ -479,9 +481,7 @@ class Engine:
             if webhook is None:
                 endpoint.webhook.is_active = False  # deleted: what is in flight ends, nothing more is sent
             else:
-                for name in ("consecutive_failures", "consecutive_timeouts", "failing_since", "breaker_open_until"):
-                    setattr(webhook, name, getattr(endpoint.health, name))  # ours is newer than what is written
-                webhook.breaker_cooldown_seconds = endpoint.health.breaker_cooldown_seconds
+                endpoint.health.apply_to(webhook)  # ours is newer than what is written
                 # Disabled here (410 Gone, days of failures) and not written yet: it stays off.
                 webhook.is_active = webhook.is_active and endpoint.webhook.is_active
                 endpoint.webhook = webhook
