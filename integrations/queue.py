@@ -1,9 +1,11 @@
-"""The queue wiring: the RQ queue of webhook jobs, and waking a webhook's job (after commit, at most once
-while it waits, never fatal). Jobs are queued by dotted path, so that nothing here imports the code they run.
+"""The queue wiring: the RQ queue of webhook jobs, and waking a webhook's job (after commit, from a thread
+of its own, at most once while it waits, never fatal). Jobs are queued by dotted path, so that nothing
+here imports the code they run.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import time
 import uuid
@@ -20,6 +22,7 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from .background import BackgroundThread
 from .conf import conf
 
 logger = logging.getLogger(__name__)
@@ -164,6 +167,38 @@ def webhook_job_started(*, webhook_id: int) -> None:
     webhooks_job_started(webhook_ids=[webhook_id])
 
 
+# Wake-ups a process keeps waiting for its waking thread; past this they are left to the sweeper.
+WAKES_WAITING_MAX = 10_000
+# Seconds a stopping process waits for its wake-ups to reach Redis.
+WAKES_EXIT_WAIT_SECONDS = 5.0
+
+
+def _wake_batch(batch: list[list[int]]) -> None:
+    webhooks_wake(webhook_ids=sorted({webhook_id for webhook_ids in batch for webhook_id in webhook_ids}))
+
+
+# Committed changes wake the workers from this thread, not from the request that committed: a slow or
+# unreachable Redis then delays no page, and wake-ups committed together go as one job.
+_waker: BackgroundThread[list[int]] = BackgroundThread("integrations-wakes", _wake_batch, lambda: WAKES_WAITING_MAX)
+
+
+def webhooks_wake_soon(*, webhook_ids: list[int]) -> None:
+    """Wake these webhooks from the waking thread, without waiting for Redis."""
+    if webhook_ids and not _waker.put(list(webhook_ids)):
+        logger.warning("Could not queue webhooks %s (too many waiting); the sweeper will pick them up.", webhook_ids)
+
+
+def wakes_sent(timeout: float = WAKES_EXIT_WAIT_SECONDS) -> bool:
+    """Wait until the wake-ups of changes committed so far reached Redis: a stopping process, tests."""
+    return _waker.wait_done(timeout)
+
+
+@atexit.register
+def _wake_before_exit() -> None:
+    if not wakes_sent():
+        logger.warning("the process stopped with wake-ups not yet queued; the sweeper will pick them up")
+
+
 class _PendingWakes:
     """Webhooks to wake when the current transaction commits: one callback, however many events."""
 
@@ -171,14 +206,14 @@ class _PendingWakes:
         self.webhook_ids: set[int] = set()
 
     def __call__(self) -> None:
-        webhooks_wake(webhook_ids=sorted(self.webhook_ids))
+        webhooks_wake_soon(webhook_ids=sorted(self.webhook_ids))
 
 
 def webhooks_wake_on_commit(*, webhook_ids: list[int]) -> None:
     if not webhook_ids:
         return
     if not connection.in_atomic_block:
-        webhooks_wake(webhook_ids=webhook_ids)
+        webhooks_wake_soon(webhook_ids=webhook_ids)
         return
     # Reuse the callback already registered in this transaction (a bulk delete of 1,000 chats
     # then costs one wake per webhook, not 1,000); a rolled-back savepoint drops it with its rows.
@@ -188,7 +223,7 @@ def webhooks_wake_on_commit(*, webhook_ids: list[int]) -> None:
     )
     if pending is None:
         pending = _PendingWakes()
-        # robust: a failing wake-up is logged and never turns a committed save into an error.
+        # robust: a failing hand-over is logged and never turns a committed save into an error.
         transaction.on_commit(pending, robust=True)
     pending.webhook_ids.update(webhook_ids)
 

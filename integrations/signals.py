@@ -13,15 +13,13 @@ from __future__ import annotations
 import atexit
 import copy
 import logging
-import os
-import queue
-import threading
 from functools import partial
 from typing import Any
 
-from django.db import connections, models, transaction
+from django.db import models, transaction
 from django.dispatch import Signal
 
+from .background import BackgroundThread
 from .conf import conf
 
 logger = logging.getLogger(__name__)
@@ -51,25 +49,31 @@ EMAIL_ADMINS_ON_FAILING = "integrations.notices.email_admins_on_failing"
 EMAIL_ADMINS_ON_RECOVERED = "integrations.notices.email_admins_on_recovered"
 
 
+_Waiting = tuple[Signal, type[Any], dict[str, Any]]
+
+
+def _send(batch: list[_Waiting]) -> None:
+    for signal, sender, kwargs in batch:
+        try:
+            # send_robust: Django logs a receiver's exception (logger "django.dispatch") and goes on.
+            signal.send_robust(sender, **kwargs)
+        except Exception:  # a bug of ours, not a receiver's: the thread must go on sending the next ones
+            logger.exception("signal %s could not be sent", SIGNAL_NAMES.get(signal, "?"))
+
+
 class SignalSender:
     """The signals waiting to be sent (at most SIGNALS_QUEUE_MAX), and the one thread that sends them."""
 
     def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[Signal, type[Any], dict[str, Any]]] | None = None
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-        self._lock = threading.Lock()
+        self._thread = BackgroundThread("integrations-signals", _send, lambda: conf.SIGNALS_QUEUE_MAX)
 
     def put(self, signal: Signal, sender: type[Any], kwargs: dict[str, Any]) -> None:
         """Hand the signal to the sending thread; never waits. A full queue drops it, loudly."""
-        waiting = self._started()
         # Copies: the thread that put them goes on changing its objects (a webhook's health counters).
         kwargs = {
             name: copy.copy(value) if isinstance(value, models.Model) else value for name, value in kwargs.items()
         }
-        try:
-            waiting.put_nowait((signal, sender, kwargs))
-        except queue.Full:
+        if not self._thread.put((signal, sender, kwargs)):
             webhook = kwargs.get("webhook")
             logger.error(
                 "signal %s (endpoint %s) not sent: %s signals are waiting already; a receiver is slow or hangs",
@@ -81,37 +85,7 @@ class SignalSender:
 
     def wait_sent(self, timeout: float) -> bool:
         """Wait until every signal put so far has been sent; True when they all were within `timeout`."""
-        waiting = self._queue
-        if waiting is None or self._pid != os.getpid():
-            return True
-        with waiting.all_tasks_done:
-            return waiting.all_tasks_done.wait_for(lambda: not waiting.unfinished_tasks, timeout=timeout)
-
-    def _started(self) -> queue.Queue[tuple[Signal, type[Any], dict[str, Any]]]:
-        with self._lock:
-            # A forked process (a web server's worker) has the queue but not the thread: it starts its own.
-            if self._queue is None or self._pid != os.getpid():
-                self._queue = queue.Queue(maxsize=conf.SIGNALS_QUEUE_MAX)
-                self._pid = os.getpid()
-                self._thread = threading.Thread(
-                    target=self._send_forever, args=(self._queue,), name="integrations-signals", daemon=True
-                )
-                self._thread.start()
-            return self._queue
-
-    def _send_forever(self, waiting: queue.Queue[tuple[Signal, type[Any], dict[str, Any]]]) -> None:
-        while True:
-            signal, sender, kwargs = waiting.get()
-            try:
-                # send_robust: Django logs a receiver's exception (logger "django.dispatch") and goes on.
-                signal.send_robust(sender, **kwargs)
-            except Exception:  # a bug of ours, not a receiver's: the thread must go on sending the next ones
-                logger.exception("signal %s could not be sent", SIGNAL_NAMES.get(signal, "?"))
-            finally:
-                if waiting.empty():
-                    # Receivers may have opened this thread's database connection: not kept while idle.
-                    connections.close_all()
-                waiting.task_done()
+        return self._thread.wait_done(timeout)
 
 
 signal_sender = SignalSender()

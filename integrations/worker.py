@@ -7,6 +7,7 @@ from typing import Any
 from rq.worker import SimpleWorker
 
 from .conf import conf
+from .queue import wakes_sent
 from .sending.engine import engine_start, engine_stop
 
 
@@ -18,6 +19,9 @@ class WebhookWorker(SimpleWorker):
     """
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
+        # A worker started in the process that committed (a test, a one-off script) first lets that
+        # process's wake-ups reach the queue, so that a burst finds them.
+        wakes_sent()
         engine_start()
         try:
             return super().work(*args, **kwargs)

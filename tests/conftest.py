@@ -12,7 +12,7 @@ from accounts.models import Account, Membership
 from chats.models import Chat, Flow, Prompt
 from integrations.destinations import vetted_forget
 from integrations.models import Webhook
-from integrations.queue import forget_queue, webhooks_queue
+from integrations.queue import forget_queue, wakes_sent, webhooks_queue
 from integrations.signals import signals_sent
 from integrations.testing import free_port, redis_server_start
 from tests.helpers import DialogFormObjects, FakeDNS
@@ -57,10 +57,13 @@ def integrations_settings(settings: Any, redis_url: str) -> Iterator[None]:
     settings.INTEGRATIONS_TEST_WAIT_SECONDS = 0
     # Hashing passwords properly is slow by design; the suite does not need it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # An earlier test's signals (its e-mails) and wake-ups are not this test's.
+    wakes_sent(10)
     forget_queue()
     webhooks_queue().connection.flushdb()
-    signals_sent(10)  # an earlier test's signals (its e-mails) are not this test's
+    signals_sent(10)
     yield
+    wakes_sent(10)
     forget_queue()
     signals_sent(10)
 
@@ -82,6 +85,7 @@ def run_worker() -> Callable[[], None]:
     """Runs a real RQ SimpleWorker in burst mode: it works off the queue, then returns."""
 
     def run() -> None:
+        wakes_sent(10)  # the wake-ups of what the test committed are queued
         queue = webhooks_queue()
         SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
 

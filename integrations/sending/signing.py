@@ -2,31 +2,41 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 
-import standardwebhooks
 from django.views.decorators.debug import sensitive_variables
 
 from .. import __version__
-from ..models import Webhook
+from ..models import SECRET_PREFIX, Webhook
 
 USER_AGENT = f"DialogForm-Webhooks/{__version__}"
 
 
 @lru_cache(maxsize=4096)
-def _signer(secret: str) -> standardwebhooks.Webhook:
-    # Decoding the secret costs as much as signing: once per secret, not per request.
-    return standardwebhooks.Webhook(secret)
+def _key(secret: str) -> bytes:
+    """The HMAC key a `whsec_…` secret stands for (decoded once per secret, not per request)."""
+    # As the Standard Webhooks libraries read it: the prefix is optional, and so is base64's padding.
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX) + "==")
+    if not key:
+        raise ValueError("a webhook secret may not be empty")
+    return key
 
 
 # Error reports (the debug page, the emails to ADMINS) show local variables; never these.
 @sensitive_variables("secret", "secrets")
 def sign(*, msg_id: str, timestamp: int, body: str, secrets: Sequence[str]) -> str:
-    """`v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, one per valid secret, space-separated."""
-    when = datetime.fromtimestamp(timestamp, tz=UTC)
-    return " ".join(_signer(secret).sign(msg_id, when, body) for secret in secrets)
+    """`v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, one per valid secret, space-separated.
+
+    Standard Webhooks' scheme, computed with one call into OpenSSL per secret (the receivers' tests check
+    it with the Standard Webhooks library).
+    """
+    signed = f"{msg_id}.{timestamp}.{body}".encode()
+    digests = (hmac.digest(_key(secret), signed, "sha256") for secret in secrets)
+    return " ".join(f"v1,{base64.b64encode(digest).decode()}" for digest in digests)
 
 
 @sensitive_variables("secrets")

@@ -24,6 +24,7 @@ from .. import telemetry
 from ..conf import conf
 from ..health import EndpointHealth, Transition, health_save
 from ..models import Delivery, DeliveryAttempt, EndpointHour, Webhook
+from ..rows import rows_insert
 from ..signals import delivery_failed, send_on_commit
 from ..storable import storable_text
 from ..tallies import Tallied, attempts_tally, hour_of
@@ -275,7 +276,7 @@ def attempts_write(attempts: list[tuple[DeliveryAttempt, int | None]]) -> None:
         # The attempts happened either way; they have nowhere to go only if their delivery was pruned meanwhile.
         existing = set(Delivery.objects.filter(id__in=ids).values_list("id", flat=True))
         written = [(attempt, webhook_id) for attempt, webhook_id in attempts if attempt.delivery_id in existing]
-        _attempts_insert([attempt for attempt, _ in written])
+        rows_insert([attempt for attempt, _ in written])  # bulk_create costs more than the attempt's POST
         attempts_tally(
             Tallied(
                 webhook_id=webhook_id,
@@ -286,25 +287,6 @@ def attempts_write(attempts: list[tuple[DeliveryAttempt, int | None]]) -> None:
             for attempt, webhook_id in written
             if webhook_id is not None
         )
-
-
-# The attempts' columns, written by one INSERT per batch (bulk_create costs more than the attempt's POST).
-_ATTEMPT_FIELDS = tuple(field for field in DeliveryAttempt._meta.concrete_fields if not field.primary_key)
-
-
-def _attempts_insert(attempts: list[DeliveryAttempt]) -> None:
-    if not attempts:
-        return
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in _ATTEMPT_FIELDS)
-    placeholders = ", ".join(["%s"] * len(_ATTEMPT_FIELDS))
-    sql = f"INSERT INTO {quote(DeliveryAttempt._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    rows = [
-        [field.get_db_prep_save(getattr(attempt, field.attname), connection) for field in _ATTEMPT_FIELDS]
-        for attempt in attempts
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
 
 
 def _deliveries_move(entries: list[tuple[Outcome, DeliveryAttempt]]) -> None:

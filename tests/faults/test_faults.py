@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from integrations.models import Delivery, DeliveryAttempt, Webhook
+from integrations.queue import wakes_sent
 from integrations.retry import retry_delay
 from tests.faults.helpers import (
     FAULT_SETTINGS,
@@ -62,6 +63,7 @@ def test_deliveries_queued_in_a_flushed_redis_are_delivered(
 ) -> None:
     _, flow, _ = webhook_for(fault_receiver, "/hook")
     event_ids = burst(flow, 50, "flushed")
+    assert wakes_sent(10)
     own_redis.flushall()  # the queued jobs are gone; the rows in the database are not
     group = processes()
     group.worker()

@@ -21,7 +21,7 @@ from accounts.models import Account
 from chats.models import Chat, Flow
 from integrations.admin import SECRET_FIELDS, lookup_reaches_secret
 from integrations.models import Webhook
-from integrations.queue import webhooks_queue
+from integrations.queue import wakes_sent, webhooks_queue
 from integrations.webhooks import webhook_rotate_secret
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +165,7 @@ def test_staff_without_the_permission_cannot_use_the_queue_dashboard(
 ) -> None:
     Webhook.objects.create(account=account, url="http://127.0.0.1:9/hook")
     Chat.objects.create(flow=flow, identifier="queued", status=Chat.Status.COMPLETED)
+    assert wakes_sent(10)
     waiting = len(webhooks_queue())
     assert waiting == 1
     staff = django_user_model.objects.create_user(username="staff", password="x" * 20, is_staff=True)

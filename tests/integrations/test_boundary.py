@@ -138,5 +138,7 @@ def test_only_the_sending_package_starts_threads_or_event_loops() -> None:
     assert {"integrations.sending.engine"} <= starters
     assert {name for name in starters if not name.startswith("integrations.sending")} == {
         "integrations.destinations",  # the DNS lookups' pool, so that a lookup has a deadline (pages use it too)
-        "integrations.signals",  # the host's receivers of our signals, off the sending path and the request
+        # One thread each for our signals (the host's receivers) and for waking the workers after a commit:
+        # off the sending path and the request.
+        "integrations.background",
     }

@@ -216,8 +216,9 @@ def test_many_events_in_one_transaction_queue_one_job(
     with transaction.atomic():
         for number in range(20):
             Chat.objects.create(flow=flow, identifier=f"c{number}", status=Chat.Status.COMPLETED)
-    from integrations.queue import webhooks_queue
+    from integrations.queue import wakes_sent, webhooks_queue
 
+    assert wakes_sent(10)
     assert webhooks_queue().count == 1
     run_worker()
     assert len(bodies(receiver)) == 20
@@ -333,12 +334,13 @@ def test_a_large_response_is_stored_truncated(
 def test_saving_succeeds_and_nothing_is_lost_while_redis_is_down(
     chat: Chat, webhook: Webhook, receiver: Any, settings: Any, run_worker: Callable[[], None], redis_url: str
 ) -> None:
-    from integrations.queue import forget_queue
+    from integrations.queue import forget_queue, wakes_sent
     from integrations.testing import free_port
 
     settings.RQ_QUEUES = {"webhooks": {"URL": f"redis://127.0.0.1:{free_port()}/0"}}
     forget_queue()
     complete(chat)  # the wake-up fails; the save must not
+    assert wakes_sent(10)
     assert Delivery.objects.get().status == Delivery.Status.PENDING
 
     settings.RQ_QUEUES = {"webhooks": {"URL": redis_url}}
@@ -351,6 +353,39 @@ def test_saving_succeeds_and_nothing_is_lost_while_redis_is_down(
     assert Delivery.objects.get().status == Delivery.Status.SUCCEEDED
 
 
+def test_a_redis_that_never_answers_delays_no_save_and_its_wake_up_is_queued_once_it_answers(
+    chat: Chat, webhook: Webhook, receiver: Any, settings: Any, run_worker: Callable[[], None], redis_url: str
+) -> None:
+    """The wake-up goes from a thread of its own: the request that completes a chat never waits for Redis."""
+    import socket
+
+    from integrations.queue import forget_queue, wakes_sent, webhooks_queue
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        held: list[socket.socket] = []
+        accepting = threading.Thread(target=lambda: held.append(listener.accept()[0]), daemon=True)
+        accepting.start()
+        settings.RQ_QUEUES = {"webhooks": {"URL": f"redis://127.0.0.1:{listener.getsockname()[1]}/0"}}
+        forget_queue()
+        started = time.monotonic()
+        complete(chat)
+        waited = time.monotonic() - started
+        assert not wakes_sent(0.5)  # the waking thread is stuck on the silent Redis; the save was not
+        accepting.join(5)
+        for held_connection in held:
+            held_connection.close()  # the silent Redis goes away: the waking thread's call fails and it goes on
+        assert wakes_sent(10)
+    assert waited < 5  # without its own thread the save would wait for Redis as long as it stays silent
+    settings.RQ_QUEUES = {"webhooks": {"URL": redis_url}}
+    forget_queue()
+    Chat.objects.create(flow=chat.flow, identifier="after", status=Chat.Status.COMPLETED)
+    assert wakes_sent(10) and webhooks_queue().count == 1
+    run_worker()
+    assert sorted(body["data"]["identifier"] for body in bodies(receiver)) == ["after", chat.identifier]
+
+
 def test_a_job_sends_a_bounded_batch_and_queues_a_fresh_job_for_the_rest(
     flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None], settings: Any
 ) -> None:
@@ -361,8 +396,9 @@ def test_a_job_sends_a_bounded_batch_and_queues_a_fresh_job_for_the_rest(
     with transaction.atomic():
         for number in range(7):
             Chat.objects.create(flow=flow, identifier=f"c{number}", status=Chat.Status.COMPLETED)
-    from integrations.queue import webhooks_queue
+    from integrations.queue import wakes_sent, webhooks_queue
 
+    assert wakes_sent(10)
     webhooks_queue().empty()
     assert deliver_webhook(webhook.pk) == 3
     assert webhooks_queue().count == 1  # the rest goes to a fresh job, behind other webhooks' jobs

@@ -27,7 +27,7 @@ from rq.registry import FailedJobRegistry
 from accounts.models import Account
 from chats.models import Chat, Flow
 from integrations.models import Delivery, DeliveryAttempt, Webhook
-from integrations.queue import webhooks_queue
+from integrations.queue import wakes_sent, webhooks_queue
 from integrations.sending import signing, store
 
 # The worker runs after commit, as in production.
@@ -129,6 +129,7 @@ def hostile(transactional_db: None, raw_receiver: RawReceiver, settings: Any) ->
         Chat.objects.create(flow=flow, identifier=f"chat-{next(count)}", status=Chat.Status.COMPLETED)
         delivery = Delivery.objects.filter(webhook=webhook).order_by("-id").first()
         assert delivery is not None
+        assert wakes_sent(10)
         SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="CRITICAL")
         failed_jobs = FailedJobRegistry(queue=queue).get_job_ids()
         assert failed_jobs == [], "the job raised instead of recording the attempt"

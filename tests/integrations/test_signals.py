@@ -164,7 +164,8 @@ def test_a_full_queue_drops_a_signal_with_an_error_and_never_waits(
         sender = SignalSender()
         sender.put(webhook_failing, Webhook, {"webhook": webhook, "failures": 1})
         deadline = time.monotonic() + 5
-        while sender._queue is not None and not sender._queue.empty():  # until the thread has taken the first
+        waiting = sender._thread._queue
+        while waiting is not None and not waiting.empty():  # until the thread has taken the first
             assert time.monotonic() < deadline
             time.sleep(0.01)
         started = time.monotonic()

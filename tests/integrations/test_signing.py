@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
 import pytest
 import standardwebhooks
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from integrations.models import new_signing_secret
 from integrations.sending.signing import USER_AGENT, request_headers
@@ -46,3 +49,25 @@ def test_secrets_are_whsec_and_32_random_bytes() -> None:
     assert secret.startswith("whsec_")
     assert len(standardwebhooks.Webhook(secret)._whsecret) == 32
     assert secret != new_signing_secret()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    msg_id=st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
+    timestamp=st.integers(min_value=0, max_value=253_402_300_799),  # to the last second of 9999
+    body=st.text(alphabet=st.characters(codec="utf-8"), max_size=500),
+    secret=st.binary(min_size=1, max_size=64),
+)
+def test_the_signature_is_the_standardwebhooks_librarys_for_any_id_time_and_body(
+    msg_id: str, timestamp: int, body: str, secret: bytes
+) -> None:
+    """Our signing (one OpenSSL call per secret) gives exactly what the reference library gives."""
+    from datetime import UTC, datetime
+
+    from integrations.sending.signing import sign
+
+    whsec = "whsec_" + base64.b64encode(secret).decode()
+    expected = standardwebhooks.Webhook(whsec).sign(msg_id, datetime.fromtimestamp(timestamp, tz=UTC), body)
+    assert sign(msg_id=msg_id, timestamp=timestamp, body=body, secrets=[whsec]) == expected
+    unpadded = whsec.rstrip("=")  # a secret written without base64's padding means the same key
+    assert sign(msg_id=msg_id, timestamp=timestamp, body=body, secrets=[unpadded]) == expected

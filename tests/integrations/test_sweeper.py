@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from chats.models import Chat, Flow
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
-from integrations.queue import webhook_ensure_queued, webhook_wake, webhooks_queue
+from integrations.queue import wakes_sent, webhook_ensure_queued, webhook_wake, webhooks_queue
 from integrations.sweeper import deliveries_requeue_stranded, log_prune, sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,6 +25,7 @@ def stranded(flow: Flow, count: int) -> None:
     for number in range(count):
         Chat.objects.create(flow=flow, identifier=f"s{number}", status=Chat.Status.COMPLETED)
     Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=1))
+    assert wakes_sent(10)  # their wake-ups reached Redis, and are lost with it
     webhooks_queue().connection.flushall()
 
 
