@@ -254,8 +254,11 @@ class Engine:
         # a couple of attempts for one that is new, troubled or slow (its claims must not age meanwhile).
         answering_well = endpoint.warm and not endpoint.health.troubled and not endpoint.slow
         target = min(conf.BATCH_SIZE, conf.BATCH_SIZE if answering_well else 2 * window(endpoint))
-        if len(endpoint.claimed) >= min(target, window(endpoint)):
-            return 0  # enough for the next window: claim again when it runs low, not after every answer
+        # Claim again when it runs low, not after every answer: for one answering well, while half a batch
+        # is left (the claim may wait behind a write, and a fast receiver empties a window in milliseconds).
+        low = max(window(endpoint), target // 2) if answering_well else window(endpoint)
+        if len(endpoint.claimed) >= min(target, low):
+            return 0
         return target - len(endpoint.claimed)
 
     def _must_stop(self, endpoint: Endpoint) -> bool:

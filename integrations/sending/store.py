@@ -264,18 +264,24 @@ def _plainer(attempt: DeliveryAttempt, error: DatabaseError) -> DeliveryAttempt:
 
 def _write(entries: list[tuple[Outcome, DeliveryAttempt]]) -> None:
     with transaction.atomic():
-        _deliveries_move(entries)
-        attempts_write([(attempt, outcome.webhook.pk) for outcome, attempt in entries])
+        moved = _deliveries_move(entries)
+        # Every delivery moved (the usual case): each row is there, and the attempts need no look for them.
+        attempts_write([(attempt, outcome.webhook.pk) for outcome, attempt in entries], present=moved == len(entries))
         _health_save(entries)
 
 
-def attempts_write(attempts: list[tuple[DeliveryAttempt, int | None]]) -> None:
-    """The attempts, and the counts (tallies) of the endpoint each was sent to, in one transaction."""
-    ids = {attempt.delivery_id for attempt, _ in attempts}
+def attempts_write(attempts: list[tuple[DeliveryAttempt, int | None]], *, present: bool = False) -> None:
+    """The attempts, and the counts (tallies) of the endpoint each was sent to, in one transaction.
+
+    `present`: the caller knows every attempt's delivery is there (it changed them in this transaction).
+    """
     with transaction.atomic():
-        # The attempts happened either way; they have nowhere to go only if their delivery was pruned meanwhile.
-        existing = set(Delivery.objects.filter(id__in=ids).values_list("id", flat=True))
-        written = [(attempt, webhook_id) for attempt, webhook_id in attempts if attempt.delivery_id in existing]
+        written = attempts
+        if not present:
+            # The attempts happened either way; they have nowhere to go only if their delivery was deleted meanwhile.
+            ids = {attempt.delivery_id for attempt, _ in attempts}
+            existing = set(Delivery.objects.filter(id__in=ids).values_list("id", flat=True))
+            written = [(attempt, webhook_id) for attempt, webhook_id in attempts if attempt.delivery_id in existing]
         rows_insert([attempt for attempt, _ in written])  # bulk_create costs more than the attempt's POST
         attempts_tally(
             Tallied(
@@ -289,11 +295,15 @@ def attempts_write(attempts: list[tuple[DeliveryAttempt, int | None]]) -> None:
         )
 
 
-def _deliveries_move(entries: list[tuple[Outcome, DeliveryAttempt]]) -> None:
-    """Each delivery's next state: the successes in one UPDATE, each retry or failure in its own."""
+def _deliveries_move(entries: list[tuple[Outcome, DeliveryAttempt]]) -> int:
+    """Each delivery's next state: the successes in one UPDATE, each retry or failure in its own.
+
+    Returns how many deliveries moved (one whose claim is no longer ours, or that is gone, does not).
+    """
+    moved = 0
     successes = [outcome for outcome, _ in entries if outcome.result.succeeded]
     if successes:
-        Delivery.objects.filter(id__in=[outcome.delivery.pk for outcome in successes]).record_success(
+        moved += Delivery.objects.filter(id__in=[outcome.delivery.pk for outcome in successes]).record_success(
             tokens={outcome.delivery.claim_token for outcome in successes},
             at=max(outcome.attempted_at for outcome in successes),
         )
@@ -303,15 +313,16 @@ def _deliveries_move(entries: list[tuple[Outcome, DeliveryAttempt]]) -> None:
         one = Delivery.objects.filter(pk=outcome.delivery.pk)
         tokens = [outcome.delivery.claim_token]
         if outcome.given_up:
-            one.give_up(tokens=tokens, at=outcome.attempted_at)
+            moved += one.give_up(tokens=tokens, at=outcome.attempted_at)
         elif outcome.retry_at is None:
-            one.fail(tokens=tokens, at=outcome.attempted_at)
+            moved += one.fail(tokens=tokens, at=outcome.attempted_at)
         else:
-            one.schedule_retry(tokens=tokens, at=outcome.attempted_at, retry_at=outcome.retry_at)
+            moved += one.schedule_retry(tokens=tokens, at=outcome.attempted_at, retry_at=outcome.retry_at)
         if outcome.retry_at is None:
             failed = Delivery.objects.filter(pk=outcome.delivery.id).first()
             if failed is not None:
                 send_on_commit(delivery_failed, Delivery, delivery=failed, webhook=outcome.webhook, error=attempt.error)
+    return moved
 
 
 def _health_save(entries: list[tuple[Outcome, DeliveryAttempt]]) -> None:

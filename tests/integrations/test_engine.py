@@ -194,6 +194,38 @@ def test_claims_for_many_endpoints_are_one_update(settings: Any) -> None:
     assert store.deliveries_claim({webhooks[0].pk: 10})[webhooks[0].pk].__len__() == 3
 
 
+def test_the_writer_records_an_attempt_whose_claim_was_lost_and_skips_one_whose_delivery_is_gone() -> None:
+    """A batch's attempts are written whatever became of their deliveries meanwhile, without a look per batch
+    when every delivery moved; a delivery another sender took over keeps its newer state."""
+    from integrations.sending.transport import TransportResult
+
+    webhook = webhook_with_completed_chats("Recorded", "http://127.0.0.1:9/x", 3)
+    normal, taken_over, gone = store.deliveries_claim({webhook.pk: 3})[webhook.pk]
+    Delivery.objects.filter(pk=taken_over.pk).update(claim_token=uuid.uuid4())  # another sender's claim now
+    Delivery.objects.filter(pk=gone.pk).delete()  # its account deleted meanwhile, say
+
+    def outcome(delivery: Any) -> store.Outcome:
+        return store.Outcome(
+            delivery=delivery,
+            webhook=webhook,
+            attempted_at=timezone.now(),
+            result=TransportResult(status_code=200, body=b"ok", error="", duration_ms=5),
+            retry_at=None,
+            health=EndpointHealth.of(webhook),
+            transition=None,
+            healthy_before=True,
+        )
+
+    store.outcomes_record([outcome(normal)])  # every delivery moved: no look for them
+    with CaptureQueriesContext(connection) as queries:
+        store.outcomes_record([outcome(taken_over), outcome(gone)])
+    assert any(query["sql"].startswith("SELECT") for query in queries.captured_queries)  # not all moved: looked
+    assert sorted(DeliveryAttempt.objects.values_list("delivery_id", flat=True)) == [normal.pk, taken_over.pk]
+    assert Delivery.objects.get(pk=normal.pk).status == Delivery.Status.SUCCEEDED
+    assert Delivery.objects.get(pk=taken_over.pk).status == Delivery.Status.PENDING  # the other sender's to record
+    assert EndpointHour.objects.get(webhook=webhook).attempts == 2
+
+
 def test_one_sender_per_endpoint_across_workers(settings: Any) -> None:
     webhook = webhook_with_completed_chats("Held", "http://127.0.0.1:9/x", 1)
     first, second = uuid.uuid4(), uuid.uuid4()
