@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -14,6 +17,34 @@ from hypothesis import strategies as st
 
 from accounts.models import Account, Membership
 from chats.models import Chat, Feedback, Flow, Prompt, Response
+
+
+class SilentServer:
+    """A TCP server on loopback that accepts connections and never says a word (a Redis that hangs)."""
+
+    def __init__(self, listener: socket.socket) -> None:
+        self.port = listener.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self._accepting = threading.Thread(target=lambda: self.held.append(listener.accept()[0]), daemon=True)
+        self._accepting.start()
+
+    def hang_up(self) -> None:
+        """Close what it accepted: a client waiting on it fails at once."""
+        self._accepting.join(5)
+        for connection in self.held:
+            connection.close()
+
+
+@contextmanager
+def silent_server() -> Iterator[SilentServer]:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        server = SilentServer(listener)
+        try:
+            yield server
+        finally:
+            server.hang_up()
 
 
 class FakeDNS:

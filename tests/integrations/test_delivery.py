@@ -357,25 +357,17 @@ def test_a_redis_that_never_answers_delays_no_save_and_its_wake_up_is_queued_onc
     chat: Chat, webhook: Webhook, receiver: Any, settings: Any, run_worker: Callable[[], None], redis_url: str
 ) -> None:
     """The wake-up goes from a thread of its own: the request that completes a chat never waits for Redis."""
-    import socket
-
     from integrations.queue import forget_queue, wakes_sent, webhooks_queue
+    from tests.helpers import silent_server
 
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(8)
-        held: list[socket.socket] = []
-        accepting = threading.Thread(target=lambda: held.append(listener.accept()[0]), daemon=True)
-        accepting.start()
-        settings.RQ_QUEUES = {"webhooks": {"URL": f"redis://127.0.0.1:{listener.getsockname()[1]}/0"}}
+    with silent_server() as redis:
+        settings.RQ_QUEUES = {"webhooks": {"URL": f"redis://127.0.0.1:{redis.port}/0"}}
         forget_queue()
         started = time.monotonic()
         complete(chat)
         waited = time.monotonic() - started
         assert not wakes_sent(0.5)  # the waking thread is stuck on the silent Redis; the save was not
-        accepting.join(5)
-        for held_connection in held:
-            held_connection.close()  # the silent Redis goes away: the waking thread's call fails and it goes on
+        redis.hang_up()  # the silent Redis goes away: the waking thread's call fails and it goes on
         assert wakes_sent(10)
     assert waited < 5  # without its own thread the save would wait for Redis as long as it stays silent
     settings.RQ_QUEUES = {"webhooks": {"URL": redis_url}}

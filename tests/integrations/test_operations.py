@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -27,7 +26,7 @@ from integrations.models import Delivery, Webhook
 from integrations.outbox import delivery_resend
 from integrations.queue import forget_queue, redis_connection
 from integrations.webhooks import webhook_update
-from tests.helpers import MetricSamples, metric_samples
+from tests.helpers import MetricSamples, metric_samples, silent_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -146,18 +145,11 @@ def test_healthz_gives_up_on_a_redis_that_never_answers(
     client: Client, redis_elsewhere: Callable[[str], None], webhook: Webhook
 ) -> None:
     """A Redis that accepts connections and says nothing makes /healthz fail, not hang with it."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(8)
-        held: list[socket.socket] = []
-        accepting = threading.Thread(target=lambda: held.append(listener.accept()[0]), daemon=True)
-        accepting.start()
-        redis_elsewhere(f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
+    with silent_server() as redis:
+        redis_elsewhere(f"redis://127.0.0.1:{redis.port}/0")
         started = time.monotonic()
         answer = client.get("/healthz")
         waited = time.monotonic() - started
-        for connection in held:
-            connection.close()
     assert answer.status_code == 503
     assert answer.json()["problems"] == ["Redis is unreachable (TimeoutError)."]
     assert waited < 20  # the probe's timeout is 1 s; without one this would wait forever
