@@ -96,6 +96,9 @@ def test_an_admin_gives_feedback_then_deletes_the_chat(
     screenshot("flow-page")
     page.get_by_role("link", name="bob").click()
     expect(page.get_by_role("heading", name="bob")).to_be_visible()
+    # htmx (deferred) takes the forms over once the page has loaded; a click before that posts the whole
+    # page, which works too (the flash says "Feedback saved."), but this test is about the in-place save.
+    page.wait_for_load_state("load")
 
     japan = Response.objects.get(chat=chat, prompt__name="japan")
     australia = Response.objects.get(chat=chat, prompt__name="australia")

@@ -206,10 +206,10 @@ def test_secrets_never_reach_logs_or_the_attempt_log(
 
 def test_error_reports_hide_the_secrets_of_the_failing_frames(monkeypatch: pytest.MonkeyPatch) -> None:
     # A valid secret never makes signing fail, so the failure is forced (the one thing mocked here).
-    def fail(*args: Any) -> str:
+    def fail(*args: Any) -> bytes:
         raise RuntimeError("signing failed")
 
-    monkeypatch.setattr(standardwebhooks.Webhook, "sign", fail)
+    monkeypatch.setattr("integrations.sending.signing.hmac.digest", fail)
     secret = new_signing_secret()
     try:
         request_headers(msg_id="msg_1", timestamp=1, body="{}", secrets=[secret])
