@@ -14,15 +14,58 @@ from typing import Any
 
 from django.db import connection, models
 
+# Field classes whose conversion of a value of these exact types is the value itself. Exact classes only:
+# a subclass may convert in a way of its own, and then goes through `get_db_prep_save` like any other field.
+_TEXT: frozenset[type] = frozenset({str, type(None)})
+_WHOLE: frozenset[type] = frozenset({int, type(None)})  # not bool: PostgreSQL refuses a boolean in an integer column
+_PLAIN: dict[type[models.Field[Any, Any]], frozenset[type]] = {
+    models.CharField: _TEXT,
+    models.TextField: _TEXT,
+    models.URLField: _TEXT,
+    models.BooleanField: frozenset[type]({bool, type(None)}),
+    **{
+        kind: _WHOLE
+        for kind in (
+            models.IntegerField,
+            models.BigIntegerField,
+            models.SmallIntegerField,
+            models.PositiveIntegerField,
+            models.PositiveSmallIntegerField,
+            models.PositiveBigIntegerField,
+            models.AutoField,
+            models.BigAutoField,
+            models.SmallAutoField,
+        )
+    },
+}
+
+
+def _plain_types(field: models.Field[Any, Any]) -> frozenset[type]:
+    """The value types this field stores as they are (none: every value is converted)."""
+    if type(field) is models.ForeignKey:
+        return _plain_types(field.target_field)
+    return _PLAIN.get(type(field), frozenset())
+
 
 @cache
-def _insert_plan(model: type[models.Model], vendor: str) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+def _insert_plan(
+    model: type[models.Model], vendor: str
+) -> tuple[str, tuple[tuple[models.Field[Any, Any], frozenset[type]], ...]]:
     meta = model._meta
     fields = tuple(field for field in meta.concrete_fields if field is not meta.auto_field)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})", fields  # noqa: S608
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    return sql, tuple((field, _plain_types(field)) for field in fields)
+
+
+def _row(instance: models.Model, fields: tuple[tuple[models.Field[Any, Any], frozenset[type]], ...]) -> list[Any]:
+    row = []
+    for field, plain in fields:
+        value = field.pre_save(instance, True)
+        row.append(value if type(value) in plain else field.get_db_prep_save(value, connection))
+    return row
 
 
 def rows_insert(instances: Sequence[models.Model]) -> None:
@@ -30,10 +73,7 @@ def rows_insert(instances: Sequence[models.Model]) -> None:
     if not instances:
         return
     sql, fields = _insert_plan(type(instances[0]), connection.vendor)
-    rows = [
-        [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
-        for instance in instances
-    ]
+    rows = [_row(instance, fields) for instance in instances]
     with connection.cursor() as cursor:
         if len(rows) == 1:
             cursor.execute(sql, rows[0])
