@@ -206,7 +206,7 @@ class _PendingWakes:
         self.webhook_ids: set[int] = set()
 
     def __call__(self) -> None:
-        webhooks_wake_soon(webhook_ids=sorted(self.webhook_ids))
+        webhooks_wake_soon(webhook_ids=list(self.webhook_ids))  # the waking thread sorts each batch
 
 
 def webhooks_wake_on_commit(*, webhook_ids: list[int]) -> None:

@@ -20,10 +20,11 @@ USER_AGENT = f"DialogForm-Webhooks/{__version__}"
 def _key(secret: str) -> bytes:
     """The HMAC key a `whsec_…` secret stands for (decoded once per secret, not per request)."""
     # As the Standard Webhooks libraries read it: the prefix is optional, and so is base64's padding.
-    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX) + "==")
-    if not key:
+    # Named so that error reports hide it (`error_reports.SecretsHidingFilter` hides names with "secret").
+    decoded_secret = base64.b64decode(secret.removeprefix(SECRET_PREFIX) + "==")
+    if not decoded_secret:
         raise ValueError("a webhook secret may not be empty")
-    return key
+    return decoded_secret
 
 
 # Error reports (the debug page, the emails to ADMINS) show local variables; never these.
