@@ -355,6 +355,10 @@ class Engine:
         )
         endpoint.in_flight -= 1
         self.sent += 1
+        if not endpoint.letting_go:
+            # The next one goes out now, on the connection just freed, not after every other answer that came in
+            # with this one has been handled and the endpoint's own task has had its turn.
+            self._start_attempts(endpoint)
         endpoint.changed.set()
 
     async def _send(self, endpoint: Endpoint, delivery: Claimed) -> TransportResult:
