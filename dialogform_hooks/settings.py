@@ -191,6 +191,12 @@ RQ_SHOW_ADMIN_LINK = False
 
 # integrations: its knobs, with their defaults, live in integrations/conf.py.
 INTEGRATIONS_ACCOUNT_MODEL = "accounts.Account"
+# What DialogForm sends (its three notifications) and who administers an account.
+INTEGRATIONS_ADAPTER = "chats.integrations.DialogFormAdapter"
+INTEGRATIONS_PRODUCT_NAME = "DialogForm"
+INTEGRATIONS_USER_AGENT = "DialogForm-Webhooks"
+# The metrics' names, as DialogForm's dashboards and alerts know them (docs/deploy.md).
+INTEGRATIONS_METRICS_PREFIX = "dialogform_webhook"
 # The integrations pages show in the product's own page, with its avatar menu.
 INTEGRATIONS_BASE_TEMPLATE = "base.html"
 # The session key of the avatar menu's account switcher (accounts.selectors.ACCOUNT_SESSION_KEY).
@@ -249,6 +255,6 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChatStatusEnum": "chats.models.Chat.Status",
         "DeliveryStatusEnum": "integrations.models.Delivery.Status",
-        "SubscribableEventTypeEnum": "integrations.events.EVENT_TYPES",
+        "SubscribableEventTypeEnum": "integrations.adapter.subscribable_names",
     },
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
@@ -37,8 +37,26 @@ def lookup_reaches_secret(model: type[models.Model], lookup: str) -> bool:
 
 _M = TypeVar("_M", bound=models.Model)
 
+_P = TypeVar("_P", bound=models.Model)
 
-class SecretLookupsRefusedAdmin(admin.ModelAdmin[_M]):
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin
+    _TabularInline = admin.TabularInline
+    _Paginator = Paginator
+else:
+    # Django's classes take a type argument only in django-stubs, or once django_stubs_ext.monkeypatch() has run,
+    # which a host need not call: plain generic subclasses at run time.
+    class _ModelAdmin(admin.ModelAdmin, Generic[_M]):
+        pass
+
+    class _TabularInline(admin.TabularInline, Generic[_M, _P]):
+        pass
+
+    class _Paginator(Paginator, Generic[_M]):
+        pass
+
+
+class SecretLookupsRefusedAdmin(_ModelAdmin[_M]):
     """Refuses list filters on secrets: their result counts would reveal a secret a prefix at a time.
 
     Django admin applies any lookup on a model's own fields from the query string, hidden form
@@ -51,7 +69,7 @@ class SecretLookupsRefusedAdmin(admin.ModelAdmin[_M]):
         return super().lookup_allowed(lookup, value, request)
 
 
-class CappedCountPaginator(Paginator[models.Model]):
+class CappedCountPaginator(_Paginator[models.Model]):
     """Counts a log's rows up to COUNT_CAP only: a count of millions of rows would cost every page seconds.
 
     The pages stop at the cap (the newest rows, 100 pages): older rows are reached by a filter or by id.
@@ -87,7 +105,7 @@ class EventAdmin(HistoryAdmin[Event]):
     readonly_fields = ["id", "account", "type", "body", "created_at"]
 
 
-class DeliveryAttemptInline(admin.TabularInline[DeliveryAttempt, Delivery]):
+class DeliveryAttemptInline(_TabularInline[DeliveryAttempt, Delivery]):
     model = DeliveryAttempt
     extra = 0
     can_delete = False

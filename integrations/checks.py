@@ -14,7 +14,8 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils.module_loading import import_string
 
-from .adapter import IntegrationsAdapter
+from .adapter import ADAPTER_MEMBERS, BaseAdapter
+from .catalog import TEST, EventType, OnDelete, OnSave
 from .conf import conf
 
 # Caches that do not share counts between processes: a rate limit kept in one counts per process.
@@ -26,6 +27,8 @@ ADAPTER_HINT = (
     "Set INTEGRATIONS_ADAPTER to the dotted path of a subclass of integrations.adapter.BaseAdapter "
     "(see docs/install.md, 'The adapter')."
 )
+# The longest event type name the Event table holds.
+EVENT_TYPE_NAME_MAX = 40
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -43,6 +46,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 "(INTEGRATIONS_JOB_MAX_SECONDS + INTEGRATIONS_ATTEMPT_TIMEOUT), or a live job's claim expires.",
                 hint="Raise INTEGRATIONS_CLAIM_LEASE_SECONDS.",
                 id="integrations.E002",
+            )
+        )
+    if not apps.is_installed("django_rq"):
+        # The queue's settings and the `rqworker` command the workers run come with it.
+        errors.append(
+            checks.Error(
+                "'django_rq' is not in INSTALLED_APPS: the workers' command (manage.py rqworker) would not exist.",
+                hint="Add 'django_rq' to INSTALLED_APPS (django-rq is installed with the app).",
+                id="integrations.E005",
             )
         )
     if conf.QUEUE not in getattr(settings, "RQ_QUEUES", {}):
@@ -82,7 +94,7 @@ def check_host(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessa
         errors.append(
             checks.Error(
                 "INTEGRATIONS_ACCOUNT_MODEL is not set: webhooks belong to an account of the host.",
-                hint='Name the host\'s account model, e.g. INTEGRATIONS_ACCOUNT_MODEL = "accounts.Account".',
+                hint='Name the host\'s account model, e.g. INTEGRATIONS_ACCOUNT_MODEL = "organizations.Organization".',
                 id="integrations.E010",
             )
         )
@@ -94,53 +106,115 @@ def check_host(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessa
                 id="integrations.E010",
             )
         )
+    if not conf.ADAPTER:
+        return [
+            *errors,
+            checks.Error(
+                "INTEGRATIONS_ADAPTER is not set: the app needs the host's adapter to know what it sends.",
+                hint=ADAPTER_HINT,
+                id="integrations.E011",
+            ),
+        ]
     try:
-        adapter = import_string(conf.ADAPTER)()
-    except Exception as error:  # any failure to import or build it is the same mistake to report
-        return [
-            *errors,
-            checks.Error(
-                f"INTEGRATIONS_ADAPTER {conf.ADAPTER!r} cannot be used: {type(error).__name__}: {error}",
-                hint=ADAPTER_HINT,
-                id="integrations.E011",
-            ),
-        ]
-    if not isinstance(adapter, IntegrationsAdapter):
-        return [
-            *errors,
-            checks.Error(
-                f"INTEGRATIONS_ADAPTER {conf.ADAPTER!r} lacks the adapter's methods or attributes.",
-                hint=ADAPTER_HINT,
-                id="integrations.E011",
-            ),
-        ]
-    for role, label, fields in (
-        ("chat", adapter.chat_model, adapter.chat_fields),
-        ("feedback", adapter.feedback_model, adapter.feedback_fields),
+        adapter_class = import_string(conf.ADAPTER)
+    except Exception as error:  # any failure to import it is the same mistake to report
+        return [*errors, _adapter_error(f"cannot be imported: {type(error).__name__}: {error}")]
+    if not isinstance(adapter_class, type):
+        return [*errors, _adapter_error(f"is a {type(adapter_class).__name__}, not a class.")]
+    try:
+        adapter = adapter_class()
+    except Exception as error:
+        return [*errors, _adapter_error(f"cannot be made: {type(error).__name__}: {error}")]
+    missing = [name for name in ADAPTER_MEMBERS if not hasattr(adapter, name)]
+    if missing:
+        return [*errors, _adapter_error(f"is not an adapter: it has no {', '.join(sorted(missing))}.")]
+    if type(adapter).account_for_admin is BaseAdapter.account_for_admin and (
+        type(adapter).accounts_for_admin is BaseAdapter.accounts_for_admin
     ):
-        model = _model(label)
-        if model is None:
+        errors.append(
+            _adapter_error(
+                "does not say who administers an account: no one could open the Integrations page.",
+                hint="Implement account_for_admin(user) (or accounts_for_admin(user)) on the adapter.",
+            )
+        )
+    return [*errors, *check_catalog(adapter.event_types, adapter=type(adapter).__name__)]
+
+
+def _adapter_error(problem: str, hint: str = ADAPTER_HINT) -> checks.Error:
+    return checks.Error(f"INTEGRATIONS_ADAPTER {conf.ADAPTER!r} {problem}", hint=hint, id="integrations.E011")
+
+
+def check_catalog(event_types: object, *, adapter: str) -> list[checks.CheckMessage]:
+    """The adapter's event types: declared, each well formed, named once, built from installed models."""
+    hint = f"See the event types of {adapter} and docs/install.md, 'The event catalog'."
+    if isinstance(event_types, str) or not isinstance(event_types, list | tuple) or not event_types:
+        return [
+            checks.Error(
+                f"{adapter}.event_types declares no event types: the app would send nothing.",
+                hint="List the notifications the host sends: a tuple of integrations.catalog.EventType.",
+                id="integrations.E012",
+            )
+        ]
+    errors: list[checks.CheckMessage] = []
+    seen: set[str] = set()
+    for event_type in event_types:
+        if not isinstance(event_type, EventType):
             errors.append(
                 checks.Error(
-                    f"The adapter's {role} model {label!r} is not an installed model.",
-                    hint=f"Set {type(adapter).__name__}.{role}_model to the 'app_label.ModelName' of the host's "
-                    f"{role} model.",
-                    id="integrations.E012",
+                    f"{adapter}.event_types holds {event_type!r}, not an EventType.", hint=hint, id="integrations.E012"
                 )
             )
             continue
-        for name in fields:
-            try:
-                model._meta.get_field(name)
-            except FieldDoesNotExist:
-                errors.append(
-                    checks.Error(
-                        f"The adapter reads {label}.{name}, which does not exist.",
-                        hint=f"Override the adapter's methods that read {name!r}, and its {role}_fields.",
-                        obj=model,
-                        id="integrations.E013",
-                    )
+        for problem in _event_type_problems(event_type, seen):
+            errors.append(checks.Error(f"Event type {event_type.name!r}: {problem}", hint=hint, id="integrations.E012"))
+        seen.add(event_type.name)
+        errors.extend(_trigger_problems(event_type, hint))
+    return errors
+
+
+def _event_type_problems(event_type: EventType, seen: set[str]) -> list[str]:
+    problems = []
+    if not event_type.name or len(event_type.name) > EVENT_TYPE_NAME_MAX or not event_type.name.isprintable():
+        problems.append(f"a name is 1 to {EVENT_TYPE_NAME_MAX} printable characters.")
+    if event_type.name == TEST:
+        problems.append("the name 'test' is the app's own (\"Send test\").")
+    if event_type.name in seen:
+        problems.append("declared twice.")
+    if set(event_type.example) != set(event_type.data):
+        problems.append("its example's fields differ from its data's fields.")
+    if event_type.sent_example is not None and set(event_type.sent_example) != set(event_type.data):
+        problems.append("its sent example's fields differ from its data's fields.")
+    if event_type.trigger is not None and not isinstance(event_type.trigger, OnSave | OnDelete):
+        problems.append("its trigger is neither OnSave nor OnDelete.")
+    return problems
+
+
+def _trigger_problems(event_type: EventType, hint: str) -> list[checks.CheckMessage]:
+    trigger = event_type.trigger
+    if not isinstance(trigger, OnSave | OnDelete):
+        return []
+    model = _model(trigger.model)
+    if model is None:
+        return [
+            checks.Error(
+                f"Event type {event_type.name!r} is built from {trigger.model!r}, which is not an installed model.",
+                hint="Name the model as 'app_label.ModelName', of an app in INSTALLED_APPS.",
+                id="integrations.E013",
+            )
+        ]
+    errors: list[checks.CheckMessage] = []
+    for name in trigger.fields:
+        try:
+            model._meta.get_field(name)
+        except FieldDoesNotExist:
+            errors.append(
+                checks.Error(
+                    f"Event type {event_type.name!r} reads {trigger.model}.{name}, which does not exist.",
+                    hint=hint,
+                    obj=model,
+                    id="integrations.E013",
                 )
+            )
     return errors
 
 

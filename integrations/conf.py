@@ -36,13 +36,23 @@ class Settings:
 
     @property
     def ADAPTER(self) -> str:
-        """Dotted path of the class that tells the app about the host's models (integrations.adapter)."""
-        return str(getattr(settings, "INTEGRATIONS_ADAPTER", "integrations.adapter.DialogFormAdapter"))
+        """Dotted path of the host's adapter (a subclass of integrations.adapter.BaseAdapter): required."""
+        return str(getattr(settings, "INTEGRATIONS_ADAPTER", ""))
 
     @property
     def PRODUCT_NAME(self) -> str:
         """What the pages and e-mails call the product that sends the notifications."""
-        return str(getattr(settings, "INTEGRATIONS_PRODUCT_NAME", "DialogForm"))
+        return str(getattr(settings, "INTEGRATIONS_PRODUCT_NAME", "the product"))
+
+    @property
+    def USER_AGENT(self) -> str:
+        """The User-Agent of every request to an endpoint, before "/<the app's version>"."""
+        return str(getattr(settings, "INTEGRATIONS_USER_AGENT", "Django-Webhooks"))
+
+    @property
+    def METRICS_PREFIX(self) -> str:
+        """What the names of the metrics at /metrics start with (an operator's dashboards and alerts use them)."""
+        return str(getattr(settings, "INTEGRATIONS_METRICS_PREFIX", "webhook"))
 
     @property
     def BASE_TEMPLATE(self) -> str:

@@ -9,12 +9,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from . import events
+from .adapter import subscribable, subscribable_names
 from .conf import conf
 from .parameters import whole_number
 from .validators import CUSTOM_HEADERS_MAX, MAX_RATE_LIMIT, URL_MAX_LENGTH, header_refusal
 
-EVENT_TYPE_CHOICES = [(name, name) for name in events.EVENT_TYPES]
+
+def event_type_choices() -> list[tuple[str, str]]:
+    """The host's event types (read when a form is made: the adapter is a setting)."""
+    return [(event_type.name, event_type.name) for event_type in subscribable()]
 
 
 class FocusFirstError(forms.Form):
@@ -67,7 +70,7 @@ class EndpointForm(FocusFirstError):
     )
     event_types = forms.MultipleChoiceField(
         label="Events to send",
-        choices=EVENT_TYPE_CHOICES,
+        choices=event_type_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="All of them when every box is ticked, including event types added later.",
@@ -114,7 +117,7 @@ class EndpointForm(FocusFirstError):
         if not chosen:
             raise ValidationError("Choose at least one event, or pause the endpoint instead.", code="none")
         # Every box ticked: every type, also those added later (stored as an empty list).
-        return [] if set(chosen) == set(events.EVENT_TYPES) else chosen
+        return [] if set(chosen) == set(subscribable_names()) else chosen
 
     def clean_custom_headers(self) -> list[dict[str, str]] | None:
         text: str = self.cleaned_data["custom_headers"]
@@ -187,7 +190,7 @@ class RecoverForm(FocusFirstError):
 
 
 class SendExampleForm(forms.Form):
-    event_type = forms.ChoiceField(label="Event", choices=EVENT_TYPE_CHOICES)
+    event_type = forms.ChoiceField(label="Event", choices=event_type_choices)
 
 
 EXPIRY_CHOICES = [("", "Never"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year")]

@@ -13,7 +13,8 @@ from functools import cache
 
 from prometheus_client import Counter, Histogram
 
-PREFIX = "dialogform_webhook"
+from .conf import conf
+
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -35,30 +36,31 @@ def sending_metrics() -> SendingMetrics:
     them keeps a file for them, and a web process or a management command has nothing to count.
     (prometheus-client adds `_total` to counters' names.)
     """
+    prefix = conf.METRICS_PREFIX
     return SendingMetrics(
         attempts=Counter(
-            f"{PREFIX}_attempts",
+            f"{prefix}_attempts",
             "Delivery attempts, by outcome (succeeded, http_error, timeout, connection_error, not_sent) and "
             "the receiver's HTTP status class (2xx to 5xx, or none without an answer).",
             ["outcome", "status_class"],
         ),
         attempt_duration=Histogram(
-            f"{PREFIX}_attempt_duration_seconds",
+            f"{prefix}_attempt_duration_seconds",
             "How long delivery attempts took, from connecting to the end of the answer.",
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30),
         ),
         first_attempt_lag=Histogram(
-            f"{PREFIX}_first_attempt_lag_seconds",
+            f"{prefix}_first_attempt_lag_seconds",
             "From an event's recording (the commit of the change that caused it) to its first attempt, "
             "to endpoints that were not failing; resends are not counted.",
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
         ),
         deliveries_failed=Counter(
-            f"{PREFIX}_deliveries_failed",
+            f"{prefix}_deliveries_failed",
             "Deliveries failed for good: retries used up, the endpoint disabled, or sending gave up.",
         ),
         endpoint_state_changes=Counter(
-            f"{PREFIX}_endpoint_state_changes",
+            f"{prefix}_endpoint_state_changes",
             "Endpoints changing state, by the state they change to (failing, waiting, disabled, active, paused).",
             ["state"],
         ),

@@ -135,21 +135,15 @@ class Webhook(models.Model):
 class Event(models.Model):
     """One notification, recorded in the same transaction as the change that caused it."""
 
-    class Type(models.TextChoices):
-        COMPLETED = "completed"
-        DELETED = "deleted"
-        FEEDBACK_UPDATED = "feedbackUpdated"
-        TEST = "test"
-
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey(ACCOUNT_MODEL, on_delete=models.CASCADE, related_name="webhook_events")
-    type = models.CharField(max_length=40, choices=Type.choices)
+    type = models.CharField(max_length=40)  # an event type's name (integrations.catalog): the host declares them
     # The exact bytes POSTed, kept as text so that every attempt sends the same body.
     body = models.TextField()
     # What the event is about (the body's flowId and identifier), for the API to filter on.
     flow_id = models.BigIntegerField(null=True, blank=True)
     identifier = models.TextField(blank=True)
-    # Sent by "Send example": an example body (its flowId is 0), not about a real chat.
+    # Sent by "Send example": an example body, not about a real object.
     is_example = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

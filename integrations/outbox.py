@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -11,14 +10,13 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import events
-from .adapter import get_adapter
+from . import catalog, events
+from .adapter import get_adapter, triggered_by
 from .models import Delivery, DeliveryQuerySet, Event, Webhook
 from .queue import webhooks_wake_on_commit
 from .rows import rows_insert
 
 logger = logging.getLogger(__name__)
-_MISSING = object()
 
 
 def event_create(event: events.WebhookEvent, *, is_example: bool = False) -> Event:
@@ -65,55 +63,59 @@ def event_record(*, event: events.WebhookEvent) -> Event | None:
     return row
 
 
-def _remember_stored(instance: models.Model, fields: tuple[str, ...], read: Callable[[Any], object]) -> None:
-    """Keep what `read` says of the row the database holds now, for the post_save receiver to compare."""
-    stored: object = _MISSING
-    if not instance._state.adding and instance.pk is not None:
-        rows = type(instance)._base_manager.filter(pk=instance.pk)
-        row = (rows.only(*fields) if fields else rows).first()
+def _stored_states(instance: models.Model, types: list[catalog.EventType]) -> dict[str, object]:
+    """What each type's `state` says of the row the database holds now (before this save), by type name."""
+    if instance._state.adding or instance.pk is None:
+        return {}
+    fields = {name for event_type in types for name in event_type.trigger.fields}  # type: ignore[union-attr]
+    rows = type(instance)._base_manager.filter(pk=instance.pk)
+    row = (rows.only(*fields) if fields else rows).first()
+    if row is None:
+        return {}
+    return {event_type.name: event_type.trigger.state(row) for event_type in types}  # type: ignore[union-attr]
+
+
+def instance_before_save(*, instance: models.Model) -> None:
+    """Remember what the types this save may send say of the stored row, for `instance_after_save`."""
+    # A save for which no type's `when` holds sends nothing, so it reads nothing.
+    types = [
+        event_type
+        for event_type in triggered_by(type(instance), catalog.OnSave)
+        if event_type.trigger.when(instance)  # type: ignore[union-attr]
+    ]
+    if types:
+        instance._integrations_stored = _stored_states(instance, types)  # type: ignore[attr-defined]
+
+
+def instance_after_save(*, instance: models.Model) -> list[Event]:
+    """One event per type whose `state` this save changed (a created object counts as changed)."""
+    stored: dict[str, object] = getattr(instance, "_integrations_stored", {})
+    instance.__dict__.pop("_integrations_stored", None)
+    recorded = []
+    for event_type in triggered_by(type(instance), catalog.OnSave):
+        trigger: Any = event_type.trigger
+        if not trigger.when(instance):
+            continue
+        if event_type.name in stored and stored[event_type.name] == trigger.state(instance):
+            continue
+        row = event_record(event=events.built(event_type, trigger.build(instance)))
         if row is not None:
-            stored = read(row)
-    instance._integrations_stored = stored  # type: ignore[attr-defined]
+            recorded.append(row)
+    return recorded
 
 
-def _stored(instance: models.Model) -> object:
-    return getattr(instance, "_integrations_stored", _MISSING)
-
-
-def chat_before_save(*, chat: models.Model) -> None:
-    adapter = get_adapter()
-    # Only a save into "completed" can send anything, so other saves skip the read.
-    if adapter.chat_is_completed(chat):
-        _remember_stored(chat, adapter.chat_fields, adapter.chat_is_completed)
-
-
-def chat_after_save(*, chat: models.Model) -> Event | None:
-    """`completed` once per transition into completed (also when created completed)."""
-    adapter = get_adapter()
-    if not adapter.chat_is_completed(chat) or _stored(chat) is True:
-        return None
-    return event_record(event=events.chat_completed(chat=adapter.chat_facts(chat), score=adapter.chat_score(chat)))
-
-
-def chat_after_delete(*, chat: models.Model, origin: object) -> Event | None:
-    """`deleted` once per deleted chat, single, bulk or cascade; not when its account goes."""
-    adapter = get_adapter()
-    if adapter.is_account_deletion(origin):
-        return None
-    return event_record(event=events.chat_deleted(chat=adapter.chat_facts(chat)))
-
-
-def feedback_before_save(*, feedback: models.Model) -> None:
-    adapter = get_adapter()
-    _remember_stored(feedback, adapter.feedback_fields, adapter.feedback_text)
-
-
-def feedback_after_save(*, feedback: models.Model) -> Event | None:
-    """`feedbackUpdated` when feedback is created or its text changes."""
-    adapter = get_adapter()
-    if _stored(feedback) == adapter.feedback_text(feedback):
-        return None
-    return event_record(event=events.feedback_updated(feedback=adapter.feedback_facts(feedback)))
+def instance_after_delete(*, instance: models.Model, origin: object) -> list[Event]:
+    """One event per type the deletion sends: single, bulk or cascade; none when its account goes."""
+    types = triggered_by(type(instance), catalog.OnDelete)
+    if not types or get_adapter().is_account_deletion(origin):
+        return []
+    recorded = []
+    for event_type in types:
+        trigger: Any = event_type.trigger
+        row = event_record(event=events.built(event_type, trigger.build(instance)))
+        if row is not None:
+            recorded.append(row)
+    return recorded
 
 
 def webhook_send_test(*, webhook: Webhook) -> Delivery:

@@ -89,7 +89,7 @@ def webhooks_wake(*, webhook_ids: list[int]) -> None:
     try:
         # The flags name the job, so that the sweeper can tell a waiting job from a lost one.
         connection = redis_connection()
-        if len(webhook_ids) == 1:  # the common case (one chat completed), on the request's path: no pipeline
+        if len(webhook_ids) == 1:  # the common case (one change), on the request's path: no pipeline
             flags = [connection.set(_wake_flag(webhook_ids[0]), job_id, nx=True, ex=WAKE_FLAG_TTL_SECONDS)]
         else:
             pipeline = connection.pipeline(transaction=False)
@@ -215,7 +215,7 @@ def webhooks_wake_on_commit(*, webhook_ids: list[int]) -> None:
     if not connection.in_atomic_block:
         webhooks_wake_soon(webhook_ids=webhook_ids)
         return
-    # Reuse the callback already registered in this transaction (a bulk delete of 1,000 chats
+    # Reuse the callback already registered in this transaction (a bulk delete of 1,000 objects
     # then costs one wake per webhook, not 1,000); a rolled-back savepoint drops it with its rows.
     pending = next(
         (entry[1] for entry in reversed(connection.run_on_commit) if isinstance(entry[1], _PendingWakes)),

@@ -1,6 +1,6 @@
 """Rows written by one plain INSERT, for the hot paths where the ORM's per-row work costs more than the write.
 
-A completed chat's event and deliveries are written on the host's request path, and a worker writes
+A host change's event and deliveries are written on the host's request path, and a worker writes
 thousands of attempts a second; `Model.save()` and `bulk_create()` spend more Python on each than
 the database spends storing it. No signals are sent for these rows (none are listened for), and the
 model's defaults and `auto_now_add` are applied as `save()` would apply them.

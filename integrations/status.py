@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 from rq import Worker
 
 from .conf import conf
-from .metrics import MULTIPROCESS_DIR_VARIABLE, PREFIX, sending_metrics
+from .metrics import MULTIPROCESS_DIR_VARIABLE, sending_metrics
 from .models import Delivery, Webhook
 from .queue import LAST_SENT_KEY, redis_probe_connection, webhooks_queue
 
@@ -173,23 +173,27 @@ class SystemCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         system = system_status(with_endpoint_states=True)
         yield GaugeMetricFamily(
-            f"{PREFIX}_database_up", "1 when the database answered this scrape.", value=int(system.database)
+            f"{conf.METRICS_PREFIX}_database_up",
+            "1 when the database answered this scrape.",
+            value=int(system.database),
         )
-        yield GaugeMetricFamily(f"{PREFIX}_redis_up", "1 when Redis answered this scrape.", value=int(system.redis))
+        yield GaugeMetricFamily(
+            f"{conf.METRICS_PREFIX}_redis_up", "1 when Redis answered this scrape.", value=int(system.redis)
+        )
         if system.backlog is not None:
             yield GaugeMetricFamily(
-                f"{PREFIX}_deliveries_due",
+                f"{conf.METRICS_PREFIX}_deliveries_due",
                 "Deliveries due now to endpoints that are on and not cooling down.",
                 value=system.backlog.due,
             )
             yield GaugeMetricFamily(
-                f"{PREFIX}_oldest_due_age_seconds",
+                f"{conf.METRICS_PREFIX}_oldest_due_age_seconds",
                 "How long the oldest of those has been due (0 when none is).",
                 value=system.backlog.oldest_age(system.checked_at),
             )
         if system.endpoint_states is not None:
             endpoints = GaugeMetricFamily(
-                f"{PREFIX}_endpoints",
+                f"{conf.METRICS_PREFIX}_endpoints",
                 "Endpoints by state: active, failing, waiting (circuit breaker open), paused, disabled.",
                 labels=["state"],
             )
@@ -199,7 +203,7 @@ class SystemCollector(Collector):
         queue = system.queue
         if queue is not None:
             jobs = GaugeMetricFamily(
-                f"{PREFIX}_queue_jobs",
+                f"{conf.METRICS_PREFIX}_queue_jobs",
                 "Jobs of the webhooks queue: queued (waiting for a worker), scheduled (retries to come), failed.",
                 labels=["state"],
             )
@@ -208,11 +212,11 @@ class SystemCollector(Collector):
             jobs.add_metric(["failed"], queue.failed)
             yield jobs
             yield GaugeMetricFamily(
-                f"{PREFIX}_workers", "Workers registered on the webhooks queue.", value=queue.workers
+                f"{conf.METRICS_PREFIX}_workers", "Workers registered on the webhooks queue.", value=queue.workers
             )
             if queue.last_job_finished_at is not None:
                 yield GaugeMetricFamily(
-                    f"{PREFIX}_worker_last_job_finished_timestamp_seconds",
+                    f"{conf.METRICS_PREFIX}_worker_last_job_finished_timestamp_seconds",
                     "When a worker last finished sending an endpoint's deliveries (Unix time).",
                     value=queue.last_job_finished_at,
                 )

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
-from . import events
+from .adapter import subscribable_names
 from .destinations import DestinationRefused, check_host
 
 # Longer URLs are refused (the field's max_length): no receiver needs more, and browsers cut near here.
@@ -112,18 +112,19 @@ def validate_single_line(value: str) -> None:
 def validate_event_types(value: object) -> None:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError("Event types are a list of names.", code="invalid")
-    if len(value) > len(events.EVENT_TYPES) or len(set(value)) != len(value):
+    known = subscribable_names()
+    if len(value) > len(known) or len(set(value)) != len(value):
         raise ValidationError(
             "Name each event type at most once (there are %(count)s).",
             code="too_many",
-            params={"count": len(events.EVENT_TYPES)},
+            params={"count": len(known)},
         )
-    unknown = sorted(set(value) - set(events.EVENT_TYPES))
+    unknown = sorted(set(value) - set(known))
     if unknown:
         raise ValidationError(
             "Unknown event type %(unknown)s; choose among %(known)s.",
             code="unknown_event_type",
-            params={"unknown": ", ".join(unknown)[:200], "known": ", ".join(events.EVENT_TYPES)},
+            params={"unknown": ", ".join(unknown)[:200], "known": ", ".join(known)},
         )
 
 

@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import events
-from .adapter import admin_accounts, get_adapter
+from .adapter import admin_accounts, get_adapter, subscribable, subscribable_names
 from .api.docs import api_docs_url
 from .apikeys import APIKeyRefused, api_key_create, api_key_revoke, api_key_rows
 from .conf import conf
@@ -46,6 +46,11 @@ from .webhooks import (
 )
 
 
+def _in_words(items: list[str]) -> str:
+    """ "a, b and c"."""
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
 def _render(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
     """Render an Integrations page: the account it shows, its endpoints in trouble, and the figures from settings."""
     account = context.get("account") or _admin_account(request)
@@ -57,6 +62,8 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], *, sta
         "retention_days": f"{conf.RETENTION_DAYS:g}",
         "endpoints_max": conf.ENDPOINTS_MAX,
         "alert_after_failures": conf.ALERT_AFTER_FAILURES,
+        "event_titles": _in_words([event_type.title.lower() for event_type in subscribable()]),
+        "example_note": get_adapter().example_note,
     }
     troubled = list(troubled_endpoints(account=account))
     return render(
@@ -94,7 +101,7 @@ def _endpoint_initial(webhook: Webhook) -> dict[str, Any]:
     return {
         "url": webhook.url,
         "description": webhook.description,
-        "event_types": webhook.event_types or list(events.EVENT_TYPES),
+        "event_types": webhook.event_types or list(subscribable_names()),
         "is_active": webhook.is_active,
         "max_rate": webhook.max_rate,
     }
@@ -143,7 +150,7 @@ def _list_page_or_tab(next_url: str, request: HttpRequest) -> str:
 def webhook_tab(request: HttpRequest) -> HttpResponse:
     """The Webhook tab: the account's endpoints, with their health, and the form to add one."""
     account = _admin_account(request)
-    form = EndpointForm(request.POST or None, initial={"event_types": list(events.EVENT_TYPES), "is_active": True})
+    form = EndpointForm(request.POST or None, initial={"event_types": list(subscribable_names()), "is_active": True})
     if request.method == "POST" and form.is_valid():
         try:
             webhook = webhook_create(account=account, **form.endpoint_fields(saved_headers=[]))
@@ -435,24 +442,24 @@ def delivery_resend_view(request: HttpRequest, delivery_id: int) -> HttpResponse
 def event_catalog(request: HttpRequest) -> HttpResponse:
     """Every event type: what it means, its JSON Schema and the example "Send example" sends."""
     account = _admin_account(request)
-    catalog = [
+    types = [
         {
-            "type": event_type,
-            "description": events.BODY_SCHEMAS[event_type]["description"],
-            "schema": json.dumps(events.BODY_SCHEMAS[event_type], indent=2),
+            "type": event_type.name,
+            "title": event_type.title,
+            "description": event_type.description,
+            "schema": json.dumps(event_type.body_schema, indent=2),
             "example": json.dumps(
-                json.loads(events.example(account_id=account.pk, event_type=event_type).body), indent=2
+                json.loads(events.example(account_id=account.pk, event_type=event_type.name).body), indent=2
             ),
         }
-        for event_type in events.EVENT_TYPES
+        for event_type in subscribable()
     ]
     return _render(
         request,
         "integrations/event_catalog.html",
         {
-            "catalog": catalog,
+            "catalog": types,
             "endpoints": webhooks_for_account(account=account).filter(is_active=True),
-            "example_flow_id": events.EXAMPLE_FLOW_ID,
             "active_tab": "events",
             "account": account,
         },

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from accounts.models import Account, Membership
 from chats.models import Chat, Feedback, Flow, Prompt, Response
+from integrations.adapter import subscribable_names
 
 
 class SilentServer:
@@ -90,17 +91,19 @@ class DialogFormObjects:
         status = Chat.Status.COMPLETED if completed else Chat.Status.IN_PROGRESS
         return Chat.objects.create(flow=flow, identifier=f"participant-{self._next()}", status=status, score=3)
 
-    def complete(self, chat: Any) -> None:
-        chat.status = Chat.Status.COMPLETED
-        chat.save()
-
-    def feedback(self, chat: Any, *, text: str) -> Feedback:
-        response = Response.objects.create(chat=chat, prompt=chat.flow.prompts.get(), answer="Paris")
-        return Feedback.objects.create(response=response, text=text)
-
-    def change_feedback(self, feedback: Any, *, text: str) -> None:
-        feedback.text = text
-        feedback.save()
+    def cause(self, event_type: str, account: Any) -> Any:
+        chat = self.chat(account, completed=False)
+        if event_type == "completed":
+            chat.status = Chat.Status.COMPLETED
+            chat.save()
+            return chat
+        if event_type == "feedbackUpdated":
+            response = Response.objects.create(chat=chat, prompt=chat.flow.prompts.get(), answer="Paris")
+            return Feedback.objects.create(response=response, text="Well done")
+        if event_type == "deleted":
+            chat.delete()
+            return chat
+        raise ValueError(f"DialogForm sends no {event_type!r}")
 
     def _user(self, account: Any, role: str, email: str) -> AbstractBaseUser:
         from django.contrib.auth import get_user_model
@@ -118,12 +121,11 @@ class DialogFormObjects:
 
 def endpoint_form(url: str, **fields: Any) -> dict[str, Any]:
     """The Integrations page's endpoint form as a browser posts it: every event ticked, enabled, by default."""
-    from integrations import events
 
     return {
         "url": url,
         "description": "",
-        "event_types": list(events.EVENT_TYPES),
+        "event_types": list(subscribable_names()),
         "is_active": "on",
         "max_rate": "",
         "custom_headers": "",

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ..adapter import every_type
 from ..models import Delivery, DeliveryAttempt, Event
 from .base import AccountAPIView, WholeNumberField
 from .errors import ERROR_RESPONSES
@@ -57,14 +58,22 @@ class EventDetailSerializer(EventSerializer):
 
 
 class EventFilters(serializers.Serializer[dict[str, Any]]):
-    type = serializers.ChoiceField(choices=Event.Type.choices, required=False)
+    type = serializers.ChoiceField(choices=[], required=False)
     flowId = WholeNumberField(required=False, min_value=0, max_value=2**63 - 1)  # noqa: N815
     identifier = serializers.CharField(required=False, max_length=1000, trim_whitespace=False)
     since = serializers.DateTimeField(required=False, help_text="Only events recorded at or after this time.")
 
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        # The host's types and `test`, read when first used (not on import).
+        fields["type"] = serializers.ChoiceField(
+            choices=[event_type.name for event_type in every_type()], required=False
+        )
+        return fields
+
 
 EVENT_EXAMPLE = OpenApiExample(
-    "A deleted chat's event",
+    "An event",
     response_only=True,
     value={
         "id": "msg_353fc48a95a8461ea017e4fd5a27bbe1",
@@ -134,7 +143,7 @@ class EventDetail(AccountAPIView):
         summary="Get an event",
         description=(
             "One notification by the `webhook-id` a receiver got (`msg_…`): its type, the exact body sent, "
-            "and each delivery with its attempts. For a `deleted` chat, this is what was deleted."
+            "and each delivery with its attempts. For a deletion, this is what was deleted."
         ),
         parameters=[OpenApiParameter("msg_id", str, OpenApiParameter.PATH, description="The `webhook-id`.")],
         responses={200: EventDetailSerializer, **ERROR_RESPONSES},

@@ -6,7 +6,7 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
-from ..events import BODY_EXAMPLES, BODY_SCHEMAS
+from ..adapter import every_type
 
 
 class AccountAPIKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
@@ -29,10 +29,11 @@ def add_notifications(result: dict[str, Any], generator: Any, request: Any, publ
     """
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     webhooks: dict[str, Any] = {}
-    for event_type, schema in BODY_SCHEMAS.items():
+    for event_type in every_type():
+        schema = event_type.body_schema
         name = schema["title"]
-        schemas[name] = {**schema, "examples": [BODY_EXAMPLES[event_type]]}
-        webhooks[event_type] = {
+        schemas[name] = {**schema, "examples": [event_type.example_body]}
+        webhooks[event_type.name] = {
             "post": {
                 "summary": schema["description"],
                 "description": (

@@ -16,8 +16,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import events
-from ..adapter import get_adapter
+from ..adapter import get_adapter, subscribable_names
 from ..models import Delivery, Webhook
 from ..outbox import (
     deliveries_to_recover,
@@ -53,12 +52,7 @@ class WebhookSerializer(serializers.ModelSerializer[Webhook]):
         models.PositiveIntegerField: WholeNumberField,
         models.IntegerField: WholeNumberField,
     }
-    event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(events.EVENT_TYPES)),
-        max_length=len(events.EVENT_TYPES),  # each type once at most (a repeated one is kept once)
-        required=False,
-        help_text="The event types it receives; empty: every type, including ones added later.",
-    )
+    event_types = serializers.ListField(required=False)  # made in get_fields: the host's types are a setting
     custom_headers = CustomHeaderSerializer(  # type: ignore[call-arg]  # DRF takes max_length with many=True
         many=True,
         max_length=CUSTOM_HEADERS_MAX,
@@ -66,6 +60,17 @@ class WebhookSerializer(serializers.ModelSerializer[Webhook]):
         help_text="Sent with every request; values are write-only (answers list the names).",
     )
     state = serializers.CharField(read_only=True, help_text="active, failing, waiting, paused or disabled.")
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        names = list(subscribable_names())  # the host's, read when the fields are first used (not on import)
+        fields["event_types"] = serializers.ListField(
+            child=serializers.ChoiceField(choices=names),
+            max_length=len(names),  # each type once at most (a repeated one is kept once)
+            required=False,
+            help_text="The event types it receives; empty: every type, including ones added later.",
+        )
+        return fields
 
     class Meta:
         model = Webhook
@@ -234,15 +239,20 @@ class WebhookSendTest(WebhookAPIView):
 
 
 class ExampleRequest(serializers.Serializer[dict[str, Any]]):
-    eventType = serializers.ChoiceField(choices=list(events.EVENT_TYPES))  # noqa: N815 -- camelCase like the bodies
+    eventType = serializers.ChoiceField(choices=[])  # noqa: N815 -- camelCase like the bodies
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        fields["eventType"] = serializers.ChoiceField(choices=list(subscribable_names()))  # the host's, read now
+        return fields
 
 
 class WebhookSendExample(WebhookAPIView):
     @extend_schema(
         summary="Send an example of an event",
         description=(
-            "The event catalog's example of `eventType`, signed and logged like a real notification. "
-            "Its flowId is 0, which no real flow has."
+            "The event catalog's example of `eventType`, signed and logged like a real notification "
+            "(the catalog says how a receiver tells an example from a real one)."
         ),
         request=ExampleRequest,
         parameters=[WEBHOOK_ID],

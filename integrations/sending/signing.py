@@ -11,9 +11,8 @@ from functools import lru_cache
 from django.views.decorators.debug import sensitive_variables
 
 from .. import __version__
+from ..conf import conf
 from ..models import SECRET_PREFIX, Webhook
-
-USER_AGENT = f"DialogForm-Webhooks/{__version__}"
 
 
 @lru_cache(maxsize=4096)
@@ -53,7 +52,7 @@ def signing_secrets(*, webhook: Webhook, now: datetime) -> list[str]:
 def request_headers(*, msg_id: str, timestamp: int, body: str, secrets: Sequence[str]) -> dict[str, str]:
     return {
         "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
+        "User-Agent": f"{conf.USER_AGENT}/{__version__}",
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(msg_id=msg_id, timestamp=timestamp, body=body, secrets=secrets),

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chats.models import Chat, Flow
-from integrations.events import EVENT_TYPES
+from integrations.adapter import subscribable_names
 from integrations.models import Delivery, Webhook
 
 
@@ -25,7 +25,7 @@ def log_in(page: Page, live_server: Any) -> None:
 def add_endpoint(page: Page, url: str, events: set[str], description: str = "") -> None:
     page.get_by_label("Endpoint URL").fill(url)
     page.get_by_label("Description").fill(description)
-    for event_type in EVENT_TYPES:
+    for event_type in subscribable_names():
         page.get_by_label(event_type, exact=True).set_checked(event_type in events)
     page.get_by_role("button", name="Add endpoint").click()
     expect(page.get_by_text("Endpoint added")).to_be_visible()

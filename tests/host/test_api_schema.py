@@ -19,7 +19,7 @@ from schemathesis import GenerationMode
 
 from accounts.models import Account
 from chats.models import Chat, Feedback, Flow, Response
-from integrations import events
+from integrations.adapter import event_type, every_type
 from integrations.apikeys import api_key_create
 from integrations.models import Event, Webhook
 from tests.helpers import our_cursors
@@ -150,10 +150,10 @@ def test_the_bodies_the_outbox_sends_match_the_schema_components(client: Client,
 
     webhook_send_test(webhook=webhook)
     sent = {event.type: json.loads(event.body) for event in Event.objects.all()}
-    assert set(sent) == set(events.BODY_SCHEMAS)
-    for event_type, body in sent.items():
-        component = document["components"]["schemas"][events.BODY_SCHEMAS[event_type]["title"]]
+    assert set(sent) == {declared.name for declared in every_type()}
+    for name, body in sent.items():
+        component = document["components"]["schemas"][event_type(name).schema_title]
         jsonschema.validate(body, component)
-        jsonschema.validate(events.BODY_EXAMPLES[event_type], component)
+        jsonschema.validate(event_type(name).example_body, component)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"type": "completed", "data": {"flowId": "1", "identifier": "a", "score": None}}, component)

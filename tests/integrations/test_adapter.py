@@ -1,14 +1,17 @@
-"""The host boundary: DialogForm's adapter passes the adapter's contract, and a host can change what it reads."""
+"""The host boundary: DialogForm's adapter passes the adapter's contract, and a host decides what is news."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from django.db import models
 
+from accounts.models import Membership
+from chats.integrations import COMPLETED, DialogFormAdapter
 from chats.models import Chat, Flow
-from integrations.adapter import BaseAdapter, ChatFacts, DialogFormAdapter, get_adapter
+from integrations.adapter import User, get_adapter
 from integrations.models import Event, Webhook
 from integrations.testing import adapter_contract_check
 from tests.helpers import DialogFormObjects
@@ -20,30 +23,32 @@ def test_dialogform_adapter_passes_the_contract() -> None:
 
 
 @pytest.mark.django_db
-def test_the_contract_fails_an_adapter_that_gets_the_account_wrong() -> None:
-    class WrongAccount(DialogFormAdapter):
-        def chat_facts(self, chat: models.Model) -> ChatFacts:
-            facts = super().chat_facts(chat)
-            return ChatFacts(account_id=facts.account_id + 1000, flow_id=facts.flow_id, identifier=facts.identifier)
+def test_the_contract_fails_an_adapter_that_lets_members_manage_webhooks() -> None:
+    class MembersToo(DialogFormAdapter):
+        def accounts_for_admin(self, user: User) -> list[models.Model]:
+            if not user.is_authenticated:
+                return []
+            return [membership.account for membership in Membership.objects.filter(user=user)]
 
-    with pytest.raises(AssertionError, match="its account"):
-        adapter_contract_check(WrongAccount(), DialogFormObjects())
+    with pytest.raises(AssertionError, match="not an admin"):
+        adapter_contract_check(MembersToo(), DialogFormObjects())
 
 
-def test_the_base_adapter_says_what_a_host_must_write() -> None:
-    with pytest.raises(NotImplementedError, match="when a chat is completed"):
-        BaseAdapter().chat_is_completed(Chat())
+def scored(chat: Any) -> bool:
+    return chat.score is not None
 
 
 class FinishedMeansScored(DialogFormAdapter):
-    """A host whose chats count as completed once they have a score (only this method changes)."""
+    """A host whose chats count as completed once they have a score (only that type's trigger changes)."""
 
-    def chat_is_completed(self, chat: models.Model) -> bool:
-        return getattr(chat, "score", None) is not None
+    event_types = (
+        replace(COMPLETED, trigger=replace(COMPLETED.trigger, state=scored, when=scored, fields=("score",))),
+        *DialogFormAdapter.event_types[1:],
+    )
 
 
 @pytest.mark.django_db
-def test_the_adapter_named_in_settings_decides_what_a_completion_is(
+def test_the_event_types_of_the_adapter_named_in_settings_decide_what_a_completion_is(
     settings: Any, account: Any, flow: Flow, webhook: Webhook
 ) -> None:
     settings.INTEGRATIONS_ADAPTER = f"{__name__}.FinishedMeansScored"
@@ -54,4 +59,4 @@ def test_the_adapter_named_in_settings_decides_what_a_completion_is(
     chat.save()
     assert list(Event.objects.values_list("type", flat=True)) == ["completed"]
     chat.save()
-    assert Event.objects.count() == 1  # once per transition, as with the default adapter
+    assert Event.objects.count() == 1  # once per transition, as with DialogForm's own

@@ -142,3 +142,18 @@ def test_only_the_sending_package_starts_threads_or_event_loops() -> None:
         # off the sending path and the request.
         "integrations.background",
     }
+
+
+def test_the_app_names_no_host_product_its_models_or_its_people() -> None:
+    """No word of DialogForm in the app: not its name, its models' labels or its participants (migrations too)."""
+    import re
+
+    host_words = re.compile(r'dialogform|"chats\.|"accounts\.|participant', re.IGNORECASE)
+    found = [
+        f"{path.relative_to(APP.parent)}:{number}: {line.strip()}"
+        for path in sorted(APP.rglob("*"))
+        if path.is_file() and path.suffix in {".py", ".html", ".txt", ".js", ".css"}
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if host_words.search(line)
+    ]
+    assert found == []

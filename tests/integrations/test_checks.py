@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from io import StringIO
 from typing import Any
 
@@ -9,20 +10,44 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from integrations.adapter import DialogFormAdapter
+from chats.integrations import COMPLETED, DELETED, DialogFormAdapter
+from integrations.adapter import BaseAdapter
+from integrations.catalog import OnDelete
 from integrations.checks import check_private_urls_in_production
 
 
 class MissingModelAdapter(DialogFormAdapter):
-    chat_model = "chats.Conversation"
+    event_types = (replace(DELETED, trigger=OnDelete(model="chats.Conversation", build=lambda chat: None)),)
 
 
 class WrongFieldsAdapter(DialogFormAdapter):
-    chat_fields = ("flow", "identifier", "state")
+    event_types = (replace(COMPLETED, trigger=replace(COMPLETED.trigger, fields=("status", "state"))),)
+
+
+class NoEventsAdapter(DialogFormAdapter):
+    event_types = ()
+
+
+class TestNamedAdapter(DialogFormAdapter):
+    event_types = (replace(DELETED, name="test"),)
+
+
+class ExampleUnlikeDataAdapter(DialogFormAdapter):
+    event_types = (replace(DELETED, example={"flowId": 1}),)
+
+
+class NoAdminsAdapter(BaseAdapter):
+    """Declares what it sends, but not who may manage it."""
+
+    event_types = (DELETED,)
 
 
 class NotAnAdapter:
     """Has none of the adapter's methods."""
+
+
+def not_a_class() -> None:
+    """A function where a class is expected."""
 
 
 def check_errors() -> str:
@@ -47,7 +72,13 @@ def test_the_project_settings_pass() -> None:
         ({"INTEGRATIONS_ACCOUNT_MODEL": "accounts.Company"}, "integrations.E010", "app_label.ModelName"),
         ({"INTEGRATIONS_ADAPTER": "no.such.Adapter"}, "integrations.E011", "INTEGRATIONS_ADAPTER"),
         ({"INTEGRATIONS_ADAPTER": f"{__name__}.NotAnAdapter"}, "integrations.E011", "BaseAdapter"),
-        ({"INTEGRATIONS_ADAPTER": f"{__name__}.MissingModelAdapter"}, "integrations.E012", "chat_model"),
+        ({"INTEGRATIONS_ADAPTER": ""}, "integrations.E011", "INTEGRATIONS_ADAPTER to the dotted path"),
+        ({"INTEGRATIONS_ADAPTER": f"{__name__}.not_a_class"}, "integrations.E011", "not a class"),
+        ({"INTEGRATIONS_ADAPTER": f"{__name__}.NoAdminsAdapter"}, "integrations.E011", "account_for_admin"),
+        ({"INTEGRATIONS_ADAPTER": f"{__name__}.NoEventsAdapter"}, "integrations.E012", "EventType"),
+        ({"INTEGRATIONS_ADAPTER": f"{__name__}.TestNamedAdapter"}, "integrations.E012", "the app's own"),
+        ({"INTEGRATIONS_ADAPTER": f"{__name__}.ExampleUnlikeDataAdapter"}, "integrations.E012", "example's fields"),
+        ({"INTEGRATIONS_ADAPTER": f"{__name__}.MissingModelAdapter"}, "integrations.E013", "chats.Conversation"),
         ({"INTEGRATIONS_ADAPTER": f"{__name__}.WrongFieldsAdapter"}, "integrations.E013", "chats.Chat.state"),
         (
             {"CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}},
@@ -85,6 +116,15 @@ def test_private_urls_without_debug_fail_the_deploy_check(settings: Any) -> None
     assert check_private_urls_in_production() == []
     settings.INTEGRATIONS_ALLOW_PRIVATE_URLS, settings.DEBUG = False, False
     assert check_private_urls_in_production() == []
+
+
+def test_without_django_rq_the_workers_command_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.apps import apps
+
+    installed = apps.is_installed
+    monkeypatch.setattr(apps, "is_installed", lambda name: name != "django_rq" and installed(name))
+    report = check_errors()
+    assert "integrations.E005" in report and "rqworker" in report
 
 
 def test_without_django_htmx_the_pages_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,3 +177,44 @@ def test_a_setting_of_the_thread_sender_is_a_warning_not_silence(settings: Any) 
     assert warning.id == "integrations.W019"
     assert "INTEGRATIONS_SENDER_ENDPOINTS no longer does anything" in warning.msg
     assert "INTEGRATIONS_SENDER_MAX_IN_FLIGHT" in (warning.hint or "")
+
+
+MISTAKES = {
+    "adapter unset": ("del INTEGRATIONS_ADAPTER", "integrations.E011"),
+    "adapter not a class": (f"INTEGRATIONS_ADAPTER = '{__name__}.not_a_class'", "integrations.E011"),
+    "not an adapter": (f"INTEGRATIONS_ADAPTER = '{__name__}.NotAnAdapter'", "integrations.E011"),
+    "no admins": (f"INTEGRATIONS_ADAPTER = '{__name__}.NoAdminsAdapter'", "integrations.E011"),
+    "no event types": (f"INTEGRATIONS_ADAPTER = '{__name__}.NoEventsAdapter'", "integrations.E012"),
+    "wrong model": (f"INTEGRATIONS_ADAPTER = '{__name__}.MissingModelAdapter'", "integrations.E013"),
+    "wrong field": (f"INTEGRATIONS_ADAPTER = '{__name__}.WrongFieldsAdapter'", "integrations.E013"),
+    "no django_rq": ("INSTALLED_APPS = [app for app in INSTALLED_APPS if app != 'django_rq']", "integrations.E005"),
+    "a cache per process": (
+        "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}}",
+        "integrations.E014",
+    ),
+}
+
+
+@pytest.mark.once
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_a_process_started_with_the_mistake_reports_it_without_a_traceback(mistake: str, tmp_path: Any) -> None:
+    """What a stranger sees: `manage.py check` in a process of its own, set up with the mistake."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    change, expected = MISTAKES[mistake]
+    (tmp_path / "mistaken_settings.py").write_text(f"from tests.settings import *  # noqa: F403\n\n{change}\n")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": f"{tmp_path}:{root}", "DJANGO_SETTINGS_MODULE": "mistaken_settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert expected in done.stderr, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr + done.stdout, done.stderr[-2000:]

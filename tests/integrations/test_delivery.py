@@ -13,11 +13,11 @@ import standardwebhooks
 from django.db import connection, transaction
 from werkzeug import Request, Response
 
+import integrations
 from accounts.models import Account
 from chats.models import Chat, Feedback, Flow, Prompt
 from chats.models import Response as ChatResponse
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
-from integrations.sending.signing import USER_AGENT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +50,7 @@ def test_completed_arrives_exactly_as_documented_and_signed(
     [(body, headers, raw)] = received(receiver)
     assert body == {"type": "completed", "data": {"flowId": chat.flow_id, "identifier": "participant-1", "score": 7}}
     assert headers["content-type"] == "application/json"
-    assert headers["user-agent"] == USER_AGENT
+    assert headers["user-agent"] == f"DialogForm-Webhooks/{integrations.__version__}"  # the product's, from settings
     event = Event.objects.get()
     assert headers["webhook-id"] == event.msg_id
     assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60

@@ -50,8 +50,7 @@ def test_every_default_the_docs_show_is_the_one_in_conf(defaults: dict[str, str]
     wrong = [
         (doc, name, value, defaults.get(name))
         for doc, name, value in shown
-        if name != "INTEGRATIONS_ACCOUNT_MODEL"
-        and ("" if value == "(none)" else value.strip("`")) != defaults.get(name)
+        if ("" if value in {"(none)", "(none: required)"} else value.strip("`")) != defaults.get(name)
     ]
     assert wrong == []
 
@@ -61,8 +60,9 @@ def test_install_md_lists_every_setting() -> None:
     assert listed == {f"INTEGRATIONS_{name}" for name in conf_names()}
 
 
-def test_the_account_model_has_no_default(defaults: dict[str, str]) -> None:
+def test_the_account_model_and_the_adapter_have_no_default(defaults: dict[str, str]) -> None:
     assert defaults["INTEGRATIONS_ACCOUNT_MODEL"] == ""
+    assert defaults["INTEGRATIONS_ADAPTER"] == ""
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda path: str(path.relative_to(ROOT)))

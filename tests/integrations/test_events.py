@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import json
 
+from chats.integrations import COMPLETED, DELETED, FEEDBACK_UPDATED, completed_data, deleted_data, feedback_data
 from integrations import events
-from integrations.adapter import ChatFacts, FeedbackFacts
+from integrations.catalog import Built
 
 
 def test_completed_body_is_exactly_the_spec_shape() -> None:
-    event = events.chat_completed(chat=ChatFacts(account_id=1, flow_id=12, identifier="abc"), score=7)
+    event = events.built(COMPLETED, Built(1, completed_data(flow_id=12, identifier="abc", score=7)))
     assert json.loads(event.body) == {"type": "completed", "data": {"flowId": 12, "identifier": "abc", "score": 7}}
 
 
 def test_completed_score_may_be_null() -> None:
-    event = events.chat_completed(chat=ChatFacts(account_id=1, flow_id=12, identifier="abc"), score=None)
+    event = events.built(COMPLETED, Built(1, completed_data(flow_id=12, identifier="abc", score=None)))
     assert json.loads(event.body)["data"]["score"] is None
     assert '"score":null' in event.body
 
 
 def test_deleted_body_is_exactly_the_spec_shape() -> None:
-    event = events.chat_deleted(chat=ChatFacts(account_id=1, flow_id=3, identifier="x y"))
+    event = events.built(DELETED, Built(1, deleted_data(flow_id=3, identifier="x y")))
     assert json.loads(event.body) == {"type": "deleted", "data": {"flowId": 3, "identifier": "x y"}}
 
 
 def test_feedback_updated_body_is_exactly_the_spec_shape() -> None:
-    event = events.feedback_updated(
-        feedback=FeedbackFacts(chat=ChatFacts(account_id=1, flow_id=3, identifier="id"), prompt_name="Capital")
-    )
+    event = events.built(FEEDBACK_UPDATED, Built(1, feedback_data(flow_id=3, identifier="id", prompt_name="Capital")))
     assert json.loads(event.body) == {
         "type": "feedbackUpdated",
         "data": {"flowId": 3, "identifier": "id", "promptName": "Capital"},
@@ -35,12 +34,12 @@ def test_feedback_updated_body_is_exactly_the_spec_shape() -> None:
 
 
 def test_unicode_is_sent_as_utf8_not_escaped() -> None:
-    event = events.chat_deleted(chat=ChatFacts(account_id=1, flow_id=3, identifier="Zoë 🙂"))
+    event = events.built(DELETED, Built(1, deleted_data(flow_id=3, identifier="Zoë 🙂")))
     assert "Zoë 🙂" in event.body
     assert json.loads(event.body.encode())["data"]["identifier"] == "Zoë 🙂"
 
 
 def test_a_lone_surrogate_still_makes_valid_utf8_json() -> None:
-    event = events.chat_deleted(chat=ChatFacts(account_id=1, flow_id=3, identifier="broken \ud800 text"))
+    event = events.built(DELETED, Built(1, deleted_data(flow_id=3, identifier="broken \ud800 text")))
     raw = event.body.encode("utf-8")
     assert json.loads(raw)["data"]["identifier"] == "broken \ud800 text"

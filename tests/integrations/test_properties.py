@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chats.integrations import COMPLETED, DELETED, FEEDBACK_UPDATED, completed_data, deleted_data, feedback_data
 from integrations import events
-from integrations.adapter import ChatFacts, FeedbackFacts
+from integrations.catalog import Built
 from integrations.destinations import BLOCKED_NETWORKS, address_is_public
 from integrations.validators import validate_webhook_url
 
@@ -106,14 +107,14 @@ scores = st.one_of(st.none(), st.integers(min_value=-(2**31), max_value=2**31))
 @given(flow_id=ids, identifier=unicode_text, score=scores)
 def test_completed_is_always_valid_json_of_the_documented_shape(flow_id: int, identifier: str, score: Any) -> None:
     body = roundtrip(
-        events.chat_completed(chat=ChatFacts(account_id=1, flow_id=flow_id, identifier=identifier), score=score)
+        events.built(COMPLETED, Built(1, completed_data(flow_id=flow_id, identifier=identifier, score=score)))
     )
     assert body == {"type": "completed", "data": {"flowId": flow_id, "identifier": identifier, "score": score}}
 
 
 @given(flow_id=ids, identifier=unicode_text)
 def test_deleted_is_always_valid_json_of_the_documented_shape(flow_id: int, identifier: str) -> None:
-    body = roundtrip(events.chat_deleted(chat=ChatFacts(account_id=1, flow_id=flow_id, identifier=identifier)))
+    body = roundtrip(events.built(DELETED, Built(1, deleted_data(flow_id=flow_id, identifier=identifier))))
     assert body == {"type": "deleted", "data": {"flowId": flow_id, "identifier": identifier}}
 
 
@@ -122,10 +123,8 @@ def test_feedback_updated_is_always_valid_json_of_the_documented_shape(
     flow_id: int, identifier: str, prompt_name: str
 ) -> None:
     body = roundtrip(
-        events.feedback_updated(
-            feedback=FeedbackFacts(
-                chat=ChatFacts(account_id=1, flow_id=flow_id, identifier=identifier), prompt_name=prompt_name
-            )
+        events.built(
+            FEEDBACK_UPDATED, Built(1, feedback_data(flow_id=flow_id, identifier=identifier, prompt_name=prompt_name))
         )
     )
     assert body == {

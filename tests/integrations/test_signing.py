@@ -10,8 +10,9 @@ import standardwebhooks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import integrations
 from integrations.models import new_signing_secret
-from integrations.sending.signing import USER_AGENT, request_headers
+from integrations.sending.signing import request_headers
 
 
 def test_headers_verify_with_the_standardwebhooks_library() -> None:
@@ -23,7 +24,7 @@ def test_headers_verify_with_the_standardwebhooks_library() -> None:
         "data": {"flowId": 1, "identifier": "a"},
     }
     assert headers["Content-Type"] == "application/json"
-    assert headers["User-Agent"] == USER_AGENT
+    assert headers["User-Agent"] == f"DialogForm-Webhooks/{integrations.__version__}"
     assert headers["webhook-id"] == "msg_1"
 
 

@@ -11,7 +11,7 @@ from surveys.models import Review, Submission, Survey, Team
 
 
 class SurveysObjects:
-    """This project's objects for integrations.testing.adapter_contract_check."""
+    """This project's objects for the adapter's contract and the app's tests that run on any host."""
 
     def __init__(self) -> None:
         self.made = 0
@@ -23,23 +23,22 @@ class SurveysObjects:
     def account(self) -> Team:
         return Team.objects.create(name=f"Team {self._next()}")
 
-    def chat(self, account: Any, *, completed: bool) -> Submission:
+    def submission(self, account: Any) -> Submission:
         survey = Survey.objects.create(team=account, title=f"Survey {self._next()}")
-        return Submission.objects.create(
-            survey=survey, reference=f"ref-{self._next()}", submitted_at=timezone.now() if completed else None
-        )
+        return Submission.objects.create(survey=survey, reference=f"ref-{self._next()}")
 
-    def complete(self, chat: Any) -> None:
-        chat.submitted_at = timezone.now()
-        chat.points = 7
-        chat.save()
-
-    def feedback(self, chat: Any, *, text: str) -> Review:
-        return Review.objects.create(submission=chat, question="overall", note=text)
-
-    def change_feedback(self, feedback: Any, *, text: str) -> None:
-        feedback.note = text
-        feedback.save()
+    def cause(self, event_type: str, account: Any) -> Any:
+        submission = self.submission(account)
+        if event_type == "submission.submitted":
+            submission.submitted_at, submission.points = timezone.now(), 7
+            submission.save()
+            return submission
+        if event_type == "review.noted":
+            return Review.objects.create(submission=submission, question="overall", note="Well done")
+        if event_type == "submission.withdrawn":
+            submission.delete()
+            return submission
+        raise ValueError(f"Survey Desk sends no {event_type!r}")
 
     def admin(self, account: Any, *, email: str) -> AbstractBaseUser:
         user = get_user_model().objects.create_user(username=f"admin-{self._next()}", email=email)

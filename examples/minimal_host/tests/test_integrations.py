@@ -1,7 +1,8 @@
 """The integrations app, installed from its wheel into a project that is not DialogForm.
 
-A submission here is a "chat", a team the account, a review the feedback: the adapter in
-surveys/integrations.py says so, and nothing else in this project mentions the app's internals.
+A team here is the account; the notifications are this project's own (a submission submitted or
+withdrawn, a review noted), declared in surveys/integrations.py, and nothing else in this project
+mentions the app's internals.
 """
 
 from __future__ import annotations
@@ -55,9 +56,12 @@ def test_every_event_is_recorded_with_this_projects_fields() -> None:
     submission.delete()
     bodies = [json.loads(event.body) for event in Event.objects.order_by("created_at")]
     assert bodies == [
-        {"type": "completed", "data": {"flowId": survey.pk, "identifier": "r-1", "score": 9}},
-        {"type": "feedbackUpdated", "data": {"flowId": survey.pk, "identifier": "r-1", "promptName": "overall"}},
-        {"type": "deleted", "data": {"flowId": survey.pk, "identifier": "r-1"}},
+        {"type": "submission.submitted", "data": {"surveyId": survey.pk, "reference": "r-1", "points": 9}},
+        {
+            "type": "review.noted",
+            "data": {"surveyId": survey.pk, "reference": "r-1", "question": "overall", "note": "Great"},
+        },
+        {"type": "submission.withdrawn", "data": {"surveyId": survey.pk, "reference": "r-1"}},
     ]
 
 
@@ -75,7 +79,10 @@ def test_a_submission_reaches_the_receiver_signed(httpserver: Any) -> None:
     [(request, _)] = httpserver.log
     body = request.get_data()
     standardwebhooks.Webhook(webhook.secret).verify(body, dict(request.headers))  # raises if not signed by it
-    assert json.loads(body) == {"type": "completed", "data": {"flowId": survey.pk, "identifier": "r-42", "score": 3}}
+    assert json.loads(body) == {
+        "type": "submission.submitted",
+        "data": {"surveyId": survey.pk, "reference": "r-42", "points": 3},
+    }
     assert request.headers["webhook-id"] == Event.objects.get().msg_id
 
 
@@ -94,7 +101,7 @@ def test_the_operators_urls_answer_in_this_project(client: Any, settings: Any, h
     settings.INTEGRATIONS_METRICS_TOKEN = "m" * 40
     assert client.get("/metrics").status_code == 401
     metrics = client.get("/metrics", HTTP_AUTHORIZATION="Bearer " + "m" * 40).content.decode()
-    assert 'dialogform_webhook_attempts_total{outcome="succeeded",status_class="2xx"}' in metrics
+    assert 'webhook_attempts_total{outcome="succeeded",status_class="2xx"}' in metrics
     assert client.get("/healthz").json()["deliveries_due"] == 0
 
 
@@ -112,15 +119,15 @@ def team(client: Any, django_user_model: Any) -> Team:
 def test_the_integrations_page_renders_in_this_projects_base_template(client: Any, team: Team) -> None:
     page = client.get("/integrations/webhook/").content.decode()
     assert 'id="survey-desk-header"' in page  # this project's base.html
-    assert "Survey Desk sends notifications" in page  # INTEGRATIONS_PRODUCT_NAME
+    assert "Survey Desk sends notifications (submission submitted, review noted and submission withdrawn)" in page
     assert "/static/integrations/integrations.css" in page
     assert finders.find("integrations/integrations.css"), "the app's stylesheet ships in the wheel"
     assert finders.find("django_htmx/htmx-2.min.js"), "htmx comes from django-htmx, a dependency of the app"
-    form = {"url": "http://127.0.0.1:9/hook", "event_types": ["completed"], "is_active": "on"}
+    form = {"url": "http://127.0.0.1:9/hook", "event_types": ["submission.submitted"], "is_active": "on"}
     response = client.post("/integrations/webhook/", form)
     assert response.status_code == 302
     webhook = Webhook.objects.get(account=team)
-    assert (webhook.url, webhook.event_types) == ("http://127.0.0.1:9/hook", ["completed"])
+    assert (webhook.url, webhook.event_types) == ("http://127.0.0.1:9/hook", ["submission.submitted"])
     page = client.get(response["Location"]).content.decode()
     assert "Account: <strong" in page and "Acme" in page  # the page says which account it shows
 
@@ -144,8 +151,8 @@ def test_the_events_api_answers_with_this_projects_key() -> None:
     key = api_key_create(account_id=team.pk, name="ops")[1]
     client = Client()
     listed = client.get("/api/v1/events/", HTTP_AUTHORIZATION=f"Api-Key {key}").json()
-    assert [(item["type"], item["identifier"], item["flowId"]) for item in listed["results"]] == [
-        ("completed", "r-7", survey.pk)
+    assert [(item["type"], item["data"]) for item in listed["results"]] == [
+        ("submission.submitted", {"surveyId": survey.pk, "reference": "r-7", "points": None})
     ]
     assert client.get("/api/v1/events/").status_code == 401
     assert client.get("/api/v1/nothing/").json()["detail"].startswith("There is no such API endpoint")

@@ -1,9 +1,10 @@
 """The app's rules, on whatever host runs them: DialogForm in this suite, the example host in `bin/test-example`.
 
-Only the adapter's contract is used to make the host's objects (a `host_objects` fixture, which
-each host's conftest provides, and its `HostObjects` methods); everything else is the app's own
-public API. So these tests say the same thing about every host: which saves are news, what
-arrives at the receiver, signed, and what a failing receiver leads to.
+Only the host's declared event catalog and a `host_objects` fixture (each host's conftest provides
+one, an `integrations.testing.HostObjects`) are used; everything else is the app's own public API.
+So these tests say the same thing about every host: each type the host declares arrives signed,
+with a body of its documented shape; a save that changes nothing is not news; another account's
+endpoint gets nothing; and a failing receiver leads to a retry.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any
 import pytest
 import standardwebhooks
 from django.db import models
+from jsonschema import Draft202012Validator
 
-from integrations.adapter import get_adapter
+from integrations.adapter import subscribable
+from integrations.catalog import EventType, OnSave
 from integrations.models import Delivery, Event, Webhook
 from integrations.outbox import delivery_resend
 from integrations.queue import webhooks_queue
@@ -52,67 +55,81 @@ def event_types() -> list[str]:
     return list(Event.objects.order_by("created_at").values_list("type", flat=True))
 
 
-def test_a_completion_arrives_signed_with_the_documented_body(
+def on_save(declared: EventType) -> bool:
+    return isinstance(declared.trigger, OnSave)
+
+
+def test_the_host_declares_what_it_sends() -> None:
+    assert subscribable(), "the adapter declares its event types"
+    assert all(declared.trigger is not None for declared in subscribable()), "each is built from a change"
+
+
+def test_each_declared_event_arrives_signed_with_a_body_of_its_documented_shape(
     host_objects: HostObjects, account: models.Model, hook: Webhook, httpserver: Any, run_webhook_worker: Any
 ) -> None:
-    chat = host_objects.chat(account, completed=False)
-    host_objects.complete(chat)
+    about = {}
+    for declared in subscribable():
+        about[declared.name] = host_objects.cause(declared.name, account)
+        assert event_types()[-1:] == [declared.name], f"one {declared.name!r} for the change the host made"
+    assert event_types() == [declared.name for declared in subscribable()], "exactly one notification each"
     run_webhook_worker()
-    [(request, _)] = httpserver.log
-    body = request.get_data()
-    standardwebhooks.Webhook(hook.secret).verify(body, dict(request.headers))
-    facts, score = get_adapter().chat_facts(chat), get_adapter().chat_score(chat)
-    expected = {"flowId": facts.flow_id, "identifier": facts.identifier, "score": score}
-    assert json.loads(body) == {"type": "completed", "data": expected}
-    assert request.headers["webhook-id"] == Event.objects.get().msg_id
-    assert Delivery.objects.get().status == Delivery.Status.SUCCEEDED
+    received = {}
+    for request, _ in httpserver.log:
+        body = standardwebhooks.Webhook(hook.secret).verify(request.get_data(), dict(request.headers))
+        received[body["type"]] = body
+        assert request.headers["webhook-id"] == Event.objects.get(type=body["type"]).msg_id
+    for declared in subscribable():
+        body = received[declared.name]
+        Draft202012Validator(declared.body_schema).validate(body)
+        Draft202012Validator(declared.body_schema).validate(declared.example_body)
+        if on_save(declared):  # the object is still there: its body is what the host's catalog builds of it
+            trigger: Any = declared.trigger
+            assert body["data"] == json.loads(json.dumps(trigger.build(about[declared.name]).data))
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.SUCCEEDED}
 
 
-def test_completion_is_news_once_per_transition(
+def test_a_save_that_changes_nothing_is_not_news(
     host_objects: HostObjects, account: models.Model, hook: Webhook
 ) -> None:
-    chat = host_objects.chat(account, completed=False)
-    assert event_types() == []
-    host_objects.complete(chat)
-    chat.save()  # saved again while completed
-    assert event_types() == ["completed"]
-    host_objects.chat(account, completed=True)  # created completed
-    assert event_types() == ["completed", "completed"]
+    for declared in filter(on_save, subscribable()):
+        instance = host_objects.cause(declared.name, account)
+        sent = event_types()
+        instance.save()
+        assert event_types() == sent, f"saved again unchanged, {declared.name!r} is not sent twice"
 
 
-def test_feedback_is_news_when_created_and_when_its_text_changes(
+def test_an_account_deleted_with_its_objects_sends_nothing_and_takes_its_events(
     host_objects: HostObjects, account: models.Model, hook: Webhook
 ) -> None:
-    chat = host_objects.chat(account, completed=True)
-    feedback = host_objects.feedback(chat, text="Good")
-    feedback.save()  # nothing changed
-    host_objects.change_feedback(feedback, text="Very good")
-    assert event_types() == ["completed", "feedbackUpdated", "feedbackUpdated"]
-    body = json.loads(Event.objects.order_by("-created_at").first().body)  # type: ignore[union-attr]
-    assert body["data"]["promptName"] == get_adapter().feedback_facts(feedback).prompt_name
-
-
-def test_a_deleted_chat_is_news_but_not_when_its_account_goes(
-    host_objects: HostObjects, account: models.Model, hook: Webhook
-) -> None:
-    chat = host_objects.chat(account, completed=False)
-    host_objects.chat(account, completed=False)  # still there when the account is deleted
-    facts = get_adapter().chat_facts(chat)
-    chat.delete()
-    assert event_types() == ["deleted"]
-    assert json.loads(Event.objects.get().body)["data"] == {"flowId": facts.flow_id, "identifier": facts.identifier}
+    for declared in filter(on_save, subscribable()):
+        host_objects.cause(declared.name, account)  # objects of the account, there when it is deleted
+    assert Event.objects.exists()
     # Its webhooks and events go with it: an event recorded while the account is being deleted
     # would point at a deleted account and fail the delete.
     account.delete()
     assert not Event.objects.exists()
+    assert not Delivery.objects.exists()
 
 
 def test_another_accounts_webhook_receives_nothing(
     host_objects: HostObjects, account: models.Model, hook: Webhook
 ) -> None:
     other = host_objects.account()
-    host_objects.chat(other, completed=True)
+    for declared in subscribable():
+        host_objects.cause(declared.name, other)
     assert not Delivery.objects.filter(webhook=hook).exists()
+
+
+def test_an_endpoint_gets_only_the_types_it_subscribes_to(
+    host_objects: HostObjects, account: models.Model, hook: Webhook
+) -> None:
+    first = subscribable()[0]
+    hook.event_types = [first.name]
+    hook.save()
+    for declared in subscribable():
+        host_objects.cause(declared.name, account)
+    assert list(Delivery.objects.values_list("event__type", flat=True)) == [first.name]
+    assert event_types() == [first.name]  # an event no endpoint subscribes to is not recorded at all
 
 
 def test_a_failing_receiver_gets_a_retry_and_a_resend_keeps_the_webhook_id(
@@ -121,7 +138,7 @@ def test_a_failing_receiver_gets_a_retry_and_a_resend_keeps_the_webhook_id(
     httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("down", status=503)
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     Webhook.objects.create(account=account, url=f"http://127.0.0.1:{httpserver.port}/hook")
-    host_objects.chat(account, completed=True)
+    host_objects.cause(subscribable()[0].name, account)
     run_webhook_worker()
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempt_count) == (Delivery.Status.PENDING, 1)
