@@ -117,6 +117,7 @@ class DialogFormAdapter(BaseAdapter):
     """DialogForm's accounts (accounts.Account), their admins (memberships), and its three notifications."""
 
     event_types = (COMPLETED, DELETED, FEEDBACK_UPDATED)
+    subject_fields = ("flowId", "identifier")  # the events API's filters, as DialogForm's API has always had them
     example_note = f'An example\'s "flowId" is always {EXAMPLE_FLOW_ID}, which no real flow has.'
 
     def _admin_memberships(self) -> models.QuerySet[Membership]:

@@ -33,6 +33,9 @@ class IntegrationsAdapter(Protocol):
     event_types: Sequence[EventType]
     # One sentence on how a receiver tells an example ("Send example") from a real notification.
     example_note: str
+    # The two fields of the bodies' `data` that say what a notification is about, a whole number and a
+    # text (say, a project's id and a ticket's reference): the events API lists them and filters on them. Optional.
+    subject_fields: tuple[str, str] | None
 
     def get_account_model(self) -> type[models.Model]: ...
     def is_account_deletion(self, origin: object) -> bool: ...
@@ -46,6 +49,7 @@ class IntegrationsAdapter(Protocol):
 ADAPTER_MEMBERS = (
     "event_types",
     "example_note",
+    "subject_fields",
     "get_account_model",
     "is_account_deletion",
     "account_admin_emails",
@@ -63,6 +67,7 @@ class BaseAdapter:
 
     event_types: Sequence[EventType] = ()
     example_note = ""
+    subject_fields: tuple[str, str] | None = None
 
     def get_account_model(self) -> type[models.Model]:
         return apps.get_model(conf.ACCOUNT_MODEL)

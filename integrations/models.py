@@ -140,9 +140,10 @@ class Event(models.Model):
     type = models.CharField(max_length=40)  # an event type's name (integrations.catalog): the host declares them
     # The exact bytes POSTed, kept as text so that every attempt sends the same body.
     body = models.TextField()
-    # What the event is about (the body's flowId and identifier), for the API to filter on.
-    flow_id = models.BigIntegerField(null=True, blank=True)
-    identifier = models.TextField(blank=True)
+    # What the event is about: the values of the body's fields the adapter names in `subject_fields`
+    # (a whole number and a text), for the API to filter on.
+    subject_id = models.BigIntegerField(null=True, blank=True)
+    subject_key = models.TextField(blank=True)
     # Sent by "Send example": an example body, not about a real object.
     is_example = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -150,7 +151,7 @@ class Event(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["account", "flow_id", "identifier"], name="event_subject"),
+            models.Index(fields=["account", "subject_id", "subject_key"], name="event_subject"),
             # The API's list, newest first: an account's page read from its own rows, not the whole table's.
             models.Index(fields=["account", "-created_at", "-id"], name="event_list"),
         ]

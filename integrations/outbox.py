@@ -20,17 +20,27 @@ logger = logging.getLogger(__name__)
 
 
 def event_create(event: events.WebhookEvent, *, is_example: bool = False) -> Event:
-    identifier = event.data.get("identifier")
+    subject_id, subject_key = event_subject(event.data)
     row = Event(
         account_id=event.account_id,
         type=event.type,
         body=event.body,
-        flow_id=event.data.get("flowId"),
-        identifier=identifier if isinstance(identifier, str) else "",
+        subject_id=subject_id,
+        subject_key=subject_key,
         is_example=is_example,
     )
     rows_insert([row])  # on the host's request path: the ORM's save() costs more than the write
     return row
+
+
+def event_subject(data: dict[str, Any]) -> tuple[int | None, str]:
+    """What an event is about: the values of the `data` fields the adapter names in `subject_fields`."""
+    fields = get_adapter().subject_fields
+    if not fields:
+        return None, ""
+    number, key = data.get(fields[0]), data.get(fields[1])
+    whole = isinstance(number, int) and not isinstance(number, bool) and -(2**63) <= number < 2**63
+    return (number if whole else None), (key if isinstance(key, str) else "")
 
 
 def event_record(*, event: events.WebhookEvent) -> Event | None:
@@ -124,7 +134,7 @@ def webhook_send_test(*, webhook: Webhook) -> Delivery:
 
 
 def webhook_send_example(*, webhook: Webhook, event_type: str) -> Delivery:
-    """An example of `event_type` to this one endpoint, signed and logged like a real one (its flowId is 0)."""
+    """An example of `event_type` to this one endpoint, signed and logged like a real one."""
     return _send_one(
         webhook=webhook, event=events.example(account_id=webhook.account_id, event_type=event_type), is_example=True
     )

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..adapter import every_type
+from ..adapter import every_type, get_adapter
 from ..models import Delivery, DeliveryAttempt, Event
 from .base import AccountAPIView, WholeNumberField
 from .errors import ERROR_RESPONSES
@@ -37,13 +37,27 @@ class DeliverySerializer(serializers.ModelSerializer[Delivery]):
 
 class EventSerializer(serializers.ModelSerializer[Event]):
     id = serializers.CharField(source="msg_id", help_text="The `webhook-id` header every attempt carried.")
-    flowId = serializers.IntegerField(source="flow_id", allow_null=True)  # noqa: N815 -- the body's name
     body = serializers.CharField(help_text="The exact body POSTed, byte for byte (UTF-8).")
     data = serializers.SerializerMethodField(help_text="The body's `data`, parsed.")  # type: ignore[assignment]
 
     class Meta:
         model = Event
-        fields = ["id", "type", "created_at", "flowId", "identifier", "body", "data"]
+        fields = ["id", "type", "created_at", "body", "data"]
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        """With what the event is about, under the names of the host's `subject_fields`, after its time."""
+        fields = super().get_fields()
+        subject = get_adapter().subject_fields
+        if not subject:
+            return fields
+        named: dict[str, serializers.Field[Any, Any, Any, Any]] = {
+            subject[0]: serializers.IntegerField(source="subject_id", allow_null=True, read_only=True),
+            subject[1]: serializers.CharField(source="subject_key", read_only=True),
+        }
+        every = {**fields, **named}
+        names = list(fields)
+        at = names.index("created_at") + 1
+        return {name: every[name] for name in [*names[:at], *named, *names[at:]]}
 
     def get_data(self, event: Event) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(event.body).get("data", {})
@@ -59,8 +73,6 @@ class EventDetailSerializer(EventSerializer):
 
 class EventFilters(serializers.Serializer[dict[str, Any]]):
     type = serializers.ChoiceField(choices=[], required=False)
-    flowId = WholeNumberField(required=False, min_value=0, max_value=2**63 - 1)  # noqa: N815
-    identifier = serializers.CharField(required=False, max_length=1000, trim_whitespace=False)
     since = serializers.DateTimeField(required=False, help_text="Only events recorded at or after this time.")
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
@@ -69,20 +81,22 @@ class EventFilters(serializers.Serializer[dict[str, Any]]):
         fields["type"] = serializers.ChoiceField(
             choices=[event_type.name for event_type in every_type()], required=False
         )
+        subject = get_adapter().subject_fields
+        if subject:  # what the events are about, under the names the bodies give them
+            fields[subject[0]] = WholeNumberField(required=False, min_value=0, max_value=2**63 - 1)
+            fields[subject[1]] = serializers.CharField(required=False, max_length=1000, trim_whitespace=False)
         return fields
 
 
 EVENT_EXAMPLE = OpenApiExample(
-    "An event",
+    "An event (a test notification)",
     response_only=True,
     value={
         "id": "msg_353fc48a95a8461ea017e4fd5a27bbe1",
-        "type": "deleted",
+        "type": "test",
         "created_at": "2026-11-28T13:21:56.868362Z",
-        "flowId": 2,
-        "identifier": "alice",
-        "body": '{"type":"deleted","data":{"flowId":2,"identifier":"alice"}}',
-        "data": {"flowId": 2, "identifier": "alice"},
+        "body": '{"type":"test","data":{"message":"A test notification: your endpoint is set up."}}',
+        "data": {"message": "A test notification: your endpoint is set up."},
         "deliveries": [
             {
                 "id": 3,
@@ -117,10 +131,11 @@ class EventList(AccountAPIView):
         events = Event.objects.filter(account_id=self.account_id)
         if "type" in wanted:
             events = events.filter(type=wanted["type"])
-        if "flowId" in wanted:
-            events = events.filter(flow_id=wanted["flowId"])
-        if "identifier" in wanted:
-            events = events.filter(identifier=wanted["identifier"])
+        subject = get_adapter().subject_fields or ("", "")
+        if subject[0] in wanted:
+            events = events.filter(subject_id=wanted[subject[0]])
+        if subject[1] in wanted:
+            events = events.filter(subject_key=wanted[subject[1]])
         if "since" in wanted:
             events = events.filter(created_at__gte=wanted["since"])
         return events

@@ -157,3 +157,19 @@ def test_the_app_names_no_host_product_its_models_or_its_people() -> None:
         if host_words.search(line)
     ]
     assert found == []
+
+
+def test_the_app_speaks_no_hosts_words_in_its_code_templates_or_messages() -> None:
+    """Not DialogForm's words either: chats, flows and participants are one host's, not the app's (its
+    migrations keep the history of how its tables were named)."""
+    import re
+
+    host_words = re.compile(r"\b(chats?|flows?|flowId|participants?|dialogform)\b", re.IGNORECASE)
+    found = [
+        f"{path.relative_to(APP.parent)}:{number}: {line.strip()}"
+        for path in sorted(APP.rglob("*"))
+        if path.is_file() and path.suffix in {".py", ".html", ".txt", ".js", ".css"} and "migrations" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if host_words.search(line)
+    ]
+    assert found == []

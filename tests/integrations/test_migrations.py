@@ -150,3 +150,24 @@ def test_the_log_indexes_are_built_concurrently_even_after_an_interrupted_build(
     state = executor.loader.project_state(latest)
     with pytest.raises(NotSupportedError), transaction.atomic(), connection.schema_editor(atomic=False) as editor:
         operation.database_forwards("integrations", editor, state, state)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_an_event_is_about_keeps_its_values_and_its_index_when_its_columns_are_renamed() -> None:
+    from integrations.models import Event
+
+    before = [("integrations", "0011_event_type_from_the_catalog")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    account = old.get_model("accounts", "Account").objects.create(name="Upgraded")
+    event = old.get_model("integrations", "Event").objects.create(
+        account=account, type="deleted", body="{}", flow_id=12, identifier="zoë"
+    )
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("integrations")
+    executor.migrate(latest)
+    assert Event.objects.filter(subject_id=12, subject_key="zoë").get().pk == event.pk
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, Event._meta.db_table)
+    assert indexes["event_subject"]["columns"] == ["account_id", "subject_id", "subject_key"]

@@ -95,7 +95,7 @@ def test_healthz_counts_only_what_workers_should_send_now(client: Client, accoun
     complete(flow, "one")
     Delivery.objects.filter(webhook=sending).update(next_attempt_at=now - timedelta(seconds=42))
     complete(flow, "two")
-    Delivery.objects.filter(webhook=sending, event__identifier="two").update(next_attempt_at=now + timedelta(hours=1))
+    Delivery.objects.filter(webhook=sending, event__subject_key="two").update(next_attempt_at=now + timedelta(hours=1))
     Delivery.objects.filter(webhook=paused).update(next_attempt_at=now - timedelta(hours=3))
     body = client.get("/healthz").json()
     assert body["deliveries_due"] == 1

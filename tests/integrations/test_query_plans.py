@@ -46,7 +46,9 @@ def history(account: Account) -> dict[str, Any]:
     now = timezone.now()
     entries = []
     for number in range(60):
-        event = Event.objects.create(account=account, type="completed", body="{}", flow_id=1, identifier=f"p{number}")
+        event = Event.objects.create(
+            account=account, type="completed", body="{}", subject_id=1, subject_key=f"p{number}"
+        )
         delivery = Delivery.objects.create(
             event=event, webhook=webhook, status="failed" if number % 5 == 0 else "succeeded", claim_token=uuid.uuid4()
         )
@@ -82,12 +84,13 @@ def requests_made(client: Client, key: str, history: dict[str, Any]) -> list[tup
         (reverse("integrations:webhook"), {}),
         ("/api/v1/events/", auth),
         ("/api/v1/events/?type=completed", auth),
-        ("/api/v1/events/?flowId=1&identifier=p3", auth),
+        ("/api/v1/events/?flowId=1&identifier=p3", auth),  # DialogForm's subject_fields
         (f"/api/v1/events/{history['event'].msg_id}/", auth),
         ("/api/v1/webhooks/", auth),
         ("/admin/integrations/delivery/", {}),
         ("/admin/integrations/delivery/?status__exact=failed", {}),
         ("/admin/integrations/event/", {}),
+        ("/admin/integrations/event/?type=completed", {}),
         (f"/api/v1/webhooks/{webhook.pk}/", auth),
     ]
 

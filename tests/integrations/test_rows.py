@@ -43,12 +43,12 @@ def test_attempts_and_events_read_back_as_the_orm_writes_them(flow: Flow, webhoo
         fast_pk = DeliveryAttempt.objects.exclude(pk=orm.pk).order_by("-id").values_list("pk", flat=True).first()
         assert stored(DeliveryAttempt, fast_pk) == stored(DeliveryAttempt, orm.pk)
 
-    event = Event(account_id=webhook.account_id, type="completed", body=TEXTS[2], flow_id=None, identifier="i")
+    event = Event(account_id=webhook.account_id, type="completed", body=TEXTS[2], subject_id=None, subject_key="i")
     rows_insert([event])
     assert not event._state.adding  # saved: a later save() updates it
     read = Event.objects.get(pk=event.pk)
-    assert (read.body, read.flow_id, read.identifier, read.is_example) == (TEXTS[2], None, "i", False)
+    assert (read.body, read.subject_id, read.subject_key, read.is_example) == (TEXTS[2], None, "i", False)
     assert read.created_at == event.created_at  # auto_now_add applied, as save() would
-    event.identifier = "changed"
+    event.subject_key = "changed"
     event.save()
-    assert Event.objects.get(pk=event.pk).identifier == "changed"
+    assert Event.objects.get(pk=event.pk).subject_key == "changed"

@@ -75,6 +75,7 @@ WITHDRAWN = EventType(
 
 class SurveysAdapter(BaseAdapter):
     event_types = (SUBMITTED, REVIEWED, WITHDRAWN)
+    subject_fields = ("surveyId", "reference")
     example_note = f'An example\'s "surveyId" is always {EXAMPLE_SURVEY_ID}, which no real survey has.'
 
     def account_admin_emails(self, account_id: int) -> list[str]:

@@ -154,6 +154,11 @@ def test_the_events_api_answers_with_this_projects_key() -> None:
     assert [(item["type"], item["data"]) for item in listed["results"]] == [
         ("submission.submitted", {"surveyId": survey.pk, "reference": "r-7", "points": None})
     ]
+    # What it is about, under this project's names (the adapter's subject_fields), and filtered on.
+    assert (listed["results"][0]["surveyId"], listed["results"][0]["reference"]) == (survey.pk, "r-7")
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
+    assert client.get(f"/api/v1/events/?surveyId={survey.pk}&reference=r-7", **auth).json()["results"]
+    assert client.get("/api/v1/events/?reference=r-8", **auth).json()["results"] == []
     assert client.get("/api/v1/events/").status_code == 401
     assert client.get("/api/v1/nothing/").json()["detail"].startswith("There is no such API endpoint")
 
