@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Development settings for `make run`: debug pages, and webhooks allowed to reach this machine.
 RUN_ENV := DEBUG=1 INTEGRATIONS_ALLOW_PRIVATE_URLS=1 PYTHONUNBUFFERED=1 PATH="$(BIN):$$PATH"
 
-.PHONY: run test bench setup system-packages lint screenshots clean
+.PHONY: run test test-matrix bench setup system-packages lint screenshots clean
 
 run: setup
 	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
@@ -15,18 +15,24 @@ run: setup
 	$(RUN_ENV) $(BIN)/honcho start -f Procfile
 
 # The whole suite on SQLite (the default database), then again on a throwaway PostgreSQL server; and
-# the example host (examples/minimal_host) with the app installed from its wheel into a fresh virtualenv.
+# the example host (examples/minimal_host) with the app installed from its wheel into a fresh virtualenv,
+# on the oldest and the newest supported pair of Python and Django (noxfile.py; every pair: make test-matrix).
 # Coverage is measured on the SQLite run (browser tests included): measuring it again on PostgreSQL
 # would add a third to that run's time for a few lines that only run there.
 test: setup lint
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
-	PYTHON=$(PYTHON) bin/test-example
+	$(BIN)/nox -t diagonal floors
+	bin/release-check  # the sdist and the wheel, as twine checks them for an upload
 	# The browser tests, the API's schema conformance (schemathesis) and the tests marked `once` (faults of
 	# Redis, receivers and processes; gunicorn serving) run once, above: the database plays no part in
 	# them (hostile bytes reach PostgreSQL through the hostile-input walks, run again here).
 	bin/with-postgres $(BIN)/pytest --ignore=tests/browser --ignore=tests/host/test_api_schema.py -m "not once" $(PYTEST_ARGS)
 	$(BIN)/python bench/run.py --tiny  # the benchmark, at a size that only checks it still runs
 	$(BIN)/python bench/run.py --tiny --only scale  # and its pages-at-scale part, on a small history
+
+# The example host on every supported pair of Python (3.11 to 3.13) and Django (5.2 LTS, 6.0, 6.1).
+test-matrix: setup
+	$(BIN)/nox
 
 # The delivery benchmarks (a few minutes): prints one table and writes it into docs/performance.md; then the
 # pages with 10,000 and 1,000,000 deliveries on record, on a throwaway PostgreSQL (a few minutes more).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 from django.apps import apps
@@ -277,20 +278,42 @@ def check_metrics(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
     return []
 
 
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def _mail_without_timeout() -> str | None:
+    """The setting to give a timeout, where e-mail goes out through SMTP without one; None when all is well.
+
+    Django 6.1 configures mail in MAILERS (each SMTP mailer's OPTIONS["timeout"]), earlier releases in
+    EMAIL_BACKEND and EMAIL_TIMEOUT, which 6.1 still reads (with a deprecation warning) when MAILERS is unset.
+    """
+    mailers: dict[str, Any] | None = getattr(settings, "MAILERS", None)
+    if mailers is not None:
+        for alias, config in mailers.items():
+            if config.get("BACKEND", SMTP_BACKEND) == SMTP_BACKEND and config.get("OPTIONS", {}).get("timeout") is None:
+                return f"MAILERS[{alias!r}]['OPTIONS']['timeout']"
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Django 6.1 warns that these settings are deprecated: the host's to move
+        smtp = getattr(settings, "EMAIL_BACKEND", SMTP_BACKEND) == SMTP_BACKEND
+        timeout = getattr(settings, "EMAIL_TIMEOUT", None)
+    return "EMAIL_TIMEOUT" if smtp and timeout is None else None
+
+
 def check_mail_timeout(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    smtp = getattr(settings, "EMAIL_BACKEND", "") == "django.core.mail.backends.smtp.EmailBackend"
-    if smtp and getattr(settings, "EMAIL_TIMEOUT", None) is None:
-        # Off the sending path either way; without a timeout a mail server that hangs holds the signals' thread
-        # for ever, and every signal after it (other accounts' alerts, a host's receivers) waits behind it.
-        return [
-            checks.Warning(
-                "EMAIL_TIMEOUT is not set: a mail server that accepts and never answers would hold the "
-                "endpoint alerts, and every signal after them, for ever.",
-                hint="Set EMAIL_TIMEOUT, e.g. EMAIL_TIMEOUT = 10 (seconds).",
-                id="integrations.W018",
-            )
-        ]
-    return []
+    missing = _mail_without_timeout()
+    if missing is None:
+        return []
+    # Off the sending path either way; without a timeout a mail server that hangs holds the signals' thread
+    # for ever, and every signal after it (other accounts' alerts, a host's receivers) waits behind it.
+    return [
+        checks.Warning(
+            f"{missing} is not set: a mail server that accepts and never answers would hold the "
+            "endpoint alerts, and every signal after them, for ever.",
+            hint=f"Set {missing}, e.g. to 10 (seconds).",
+            id="integrations.W018",
+        )
+    ]
 
 
 # Settings of earlier releases that no longer do anything, and what replaced them.

@@ -161,11 +161,26 @@ def test_smtp_without_a_mail_timeout_is_a_warning(settings: Any) -> None:
     settings.EMAIL_TIMEOUT = None
     [warning] = check_mail_timeout()
     assert warning.id == "integrations.W018" and "EMAIL_TIMEOUT is not set" in warning.msg
+    assert "Set EMAIL_TIMEOUT" in warning.hint
     settings.EMAIL_TIMEOUT = 10
     assert check_mail_timeout() == []
     settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
     settings.EMAIL_TIMEOUT = None
     assert check_mail_timeout() == []  # nothing to wait for
+
+
+def test_an_smtp_mailer_without_a_timeout_is_a_warning(settings: Any) -> None:
+    """Django 6.1's MAILERS: each SMTP mailer needs its OPTIONS' timeout (read the same on any release)."""
+    from integrations.checks import check_mail_timeout
+
+    settings.MAILERS = {
+        "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {"timeout": 10}},
+        "bulk": {"OPTIONS": {"host": "mail.example.com"}},  # SMTP, the default backend
+    }
+    [warning] = check_mail_timeout()
+    assert "MAILERS['bulk']['OPTIONS']['timeout'] is not set" in warning.msg
+    settings.MAILERS["bulk"]["OPTIONS"]["timeout"] = 5
+    assert check_mail_timeout() == []
 
 
 def test_a_setting_of_the_thread_sender_is_a_warning_not_silence(settings: Any) -> None:

@@ -7,6 +7,8 @@ the account model, the adapter, a shared cache, the RQ queue, and the base templ
 import os
 from pathlib import Path
 
+import django
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = os.environ.get("SECRET_KEY", "example-host-only-not-a-secret")
 DEBUG = os.environ.get("DEBUG", "") == "1"
@@ -66,8 +68,12 @@ LOGIN_URL = "/login/"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Shared by every process, so that the limits on "Send test" and "Resend" count across them.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-# A mail server that never answers is given up on after this many seconds (the endpoint alerts).
-EMAIL_TIMEOUT = 10
+# A mail server that never answers is given up on after this many seconds (the endpoint alerts):
+# in MAILERS from Django 6.1, in EMAIL_TIMEOUT before.
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {"timeout": 10}}}
+else:
+    EMAIL_TIMEOUT = 10
 RQ_QUEUES = {"webhooks": {"URL": REDIS_URL}}
 RQ = {"WORKER_CLASS": "integrations.worker.WebhookWorker"}
 
