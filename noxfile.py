@@ -1,5 +1,6 @@
-"""The integrations app on each supported pair of Python and Django: the example host (examples/minimal_host)
-with the app's wheel installed into a fresh virtualenv, its own tests and the app's tests that run on any host.
+"""The integrations app on each supported pair of Python and Django, installed from its wheel into fresh
+virtualenvs: the example host (examples/minimal_host: its own tests, and the app's tests that run on any host),
+and a new `django-admin startproject` host that follows docs/install.md to a verified webhook.
 
     nox -t diagonal floors   # the oldest and the newest pair, and the dependencies at their floors (make test)
     nox                      # every pair, and the floors (make test-matrix)
@@ -39,21 +40,26 @@ def interpreter(version: str) -> str:
     return found
 
 
+PAIR_PARAMS = [
+    nox.param(
+        python, django, id=f"python{python}-django{django}", tags=["diagonal"] if (python, django) in DIAGONAL else []
+    )
+    for python, django in PAIRS
+]
+
+
 @nox.session(python=False)
-@nox.parametrize(
-    ("python", "django"),
-    [
-        nox.param(
-            python,
-            django,
-            id=f"python{python}-django{django}",
-            tags=["diagonal"] if (python, django) in DIAGONAL else [],
-        )
-        for python, django in PAIRS
-    ],
-)
+@nox.parametrize(("python", "django"), PAIR_PARAMS)
 def example(session: nox.Session, python: str, django: str) -> None:
+    """The example host (examples/minimal_host), with the wheel in a fresh virtualenv: check, migrate, its tests."""
     session.run("bin/test-example", env={"PYTHON": interpreter(python), "DJANGO": django}, external=True)
+
+
+@nox.session(python=False)
+@nox.parametrize(("python", "django"), PAIR_PARAMS)
+def startproject(session: nox.Session, python: str, django: str) -> None:
+    """A new `django-admin startproject` (admin on) following docs/install.md's blocks, to a verified webhook."""
+    session.run("bin/test-startproject", env={"PYTHON": interpreter(python), "DJANGO": django}, external=True)
 
 
 def floors() -> list[str]:

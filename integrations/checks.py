@@ -17,7 +17,7 @@ from django.utils.module_loading import import_string
 
 from .adapter import ADAPTER_MEMBERS, BaseAdapter
 from .catalog import TEST, EventType, OnDelete, OnSave
-from .conf import conf
+from .conf import SETTINGS, conf, read
 
 # Caches that do not share counts between processes: a rate limit kept in one counts per process.
 UNSHARED_CACHES = {
@@ -32,14 +32,27 @@ ADAPTER_HINT = (
 EVENT_TYPE_NAME_MAX = 40
 
 
-def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+# What a right value looks like, where the default does not show it well.
+SETTING_EXAMPLES = {"RETRY_SCHEDULE": "INTEGRATIONS_RETRY_SCHEDULE=5,300,1800"}
+
+
+def check_values() -> list[checks.CheckMessage]:
+    """Every setting of the app against its kind and bounds (conf.SETTINGS), each mistake with its name."""
     errors: list[checks.CheckMessage] = []
-    try:
-        conf.RETRY_SCHEDULE  # noqa: B018 -- parsing is the check
-    except ImproperlyConfigured as error:
-        errors.append(
-            checks.Error(str(error), hint="For example INTEGRATIONS_RETRY_SCHEDULE=5,300,1800", id="integrations.E001")
-        )
+    for name, setting in SETTINGS.items():
+        try:
+            read(name)
+        except ImproperlyConfigured as error:
+            example = SETTING_EXAMPLES.get(name, f"INTEGRATIONS_{name} = {setting.default!r} (the default)")
+            hint = f"For example {example}; see docs/install.md, 'Every setting'."
+            errors.append(checks.Error(str(error), hint=hint, id="integrations.E001"))
+    return errors
+
+
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    errors = check_values()
+    if errors:
+        return errors  # the comparisons below would read the wrong values
     if conf.CLAIM_LEASE_SECONDS <= conf.JOB_MAX_SECONDS + conf.ATTEMPT_TIMEOUT:
         errors.append(
             checks.Error(

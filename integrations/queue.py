@@ -62,9 +62,20 @@ def redis_probe_connection() -> Redis:
 
 
 def forget_queue() -> None:
-    """Drop the cached queue, for a changed RQ_QUEUES setting (tests) or after a fork."""
+    """Drop the cached queue, for a changed RQ_QUEUES setting (tests) or after a fork.
+
+    Its connections are closed, not left to the garbage collector (which warns of each unclosed socket).
+    In a forked child, redis-py only resets the parent's pools, closing nothing of the parent's.
+    """
+    clients = []
+    if webhooks_queue.cache_info().currsize:
+        clients.append(webhooks_queue().connection)
+    if redis_probe_connection.cache_info().currsize:
+        clients.append(redis_probe_connection())
     webhooks_queue.cache_clear()
     redis_probe_connection.cache_clear()
+    for client in clients:
+        client.connection_pool.disconnect()
 
 
 def _wake_flag(webhook_id: int) -> str:

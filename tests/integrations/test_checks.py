@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from hypothesis import given
+from hypothesis import settings as settings_of_hypothesis
+from hypothesis import strategies as st
 
 from chats.integrations import COMPLETED, DELETED, DialogFormAdapter
 from integrations.adapter import BaseAdapter
@@ -203,6 +206,7 @@ MISTAKES = {
     "wrong model": (f"INTEGRATIONS_ADAPTER = '{__name__}.MissingModelAdapter'", "integrations.E013"),
     "wrong field": (f"INTEGRATIONS_ADAPTER = '{__name__}.WrongFieldsAdapter'", "integrations.E013"),
     "no django_rq": ("INSTALLED_APPS = [app for app in INSTALLED_APPS if app != 'django_rq']", "integrations.E005"),
+    "a wrong value": ("INTEGRATIONS_ATTEMPT_TIMEOUT = 'soon'", "integrations.E001"),
     "a cache per process": (
         "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}}",
         "integrations.E014",
@@ -233,3 +237,69 @@ def test_a_process_started_with_the_mistake_reports_it_without_a_traceback(mista
     assert done.returncode != 0
     assert expected in done.stderr, done.stderr[-2000:]
     assert "Traceback" not in done.stderr + done.stdout, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("ATTEMPT_TIMEOUT", "soon", "must be a number"),
+        ("ATTEMPT_TIMEOUT", 0, "must be more than 0"),
+        ("ATTEMPT_TIMEOUT", float("nan"), "finite"),
+        ("SWEEP_GRACE", -1, "must be at least 0"),
+        ("ENDPOINT_CONCURRENCY", 0, "must be at least 1"),
+        ("ENDPOINT_CONCURRENCY", 2.5, "must be a whole number"),
+        ("ENDPOINT_CONCURRENCY", True, "must be a whole number"),
+        ("RETRY_JITTER", 2, "must be at most 1"),
+        ("ALLOW_PRIVATE_URLS", "yes", "must be True or False"),
+        ("API_RATE", "lots", "must be a rate"),
+        ("ACTION_RATE", "5 per minute", "must be a rate"),
+        ("METRICS_PREFIX", "my-webhooks", "Prometheus metric name"),
+        ("USER_AGENT", "Acme\r\nX-Injected: 1", "printable ASCII"),
+        ("QUEUE", "", "cannot be empty"),
+        ("PRODUCT_NAME", 42, "must be text"),
+        ("RETRY_SCHEDULE", "5,soon", "comma-separated seconds"),
+    ],
+)
+def test_a_wrong_value_of_any_setting_fails_check_naming_it(settings: Any, name: str, value: Any, said: str) -> None:
+    setattr(settings, f"INTEGRATIONS_{name}", value)
+    report = check_errors()
+    assert f"INTEGRATIONS_{name} " in report and said in report, report
+    assert report.count("integrations.E") == 1, report
+
+
+def test_numbers_from_the_environment_are_read_as_numbers(settings: Any) -> None:
+    from integrations.conf import conf
+
+    settings.INTEGRATIONS_ATTEMPT_TIMEOUT, settings.INTEGRATIONS_BATCH_SIZE = "7.5", "20"
+    assert (conf.ATTEMPT_TIMEOUT, conf.BATCH_SIZE) == (7.5, 20)
+    assert check_errors() == ""
+
+
+def test_every_setting_is_in_the_table_and_read_through_it() -> None:
+    from integrations.conf import SETTINGS, Settings
+
+    properties = {name for name, value in vars(Settings).items() if isinstance(value, property)}
+    assert properties == set(SETTINGS)
+
+
+@given(
+    value=st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20), st.lists(st.integers(), max_size=3)
+    )
+)
+@settings_of_hypothesis(max_examples=200, deadline=None)
+def test_any_value_of_any_setting_is_read_or_refused_by_name(value: Any) -> None:
+    """Whatever a settings file holds, reading gives a value of the setting's kind or an ImproperlyConfigured
+    that names the setting: never a TypeError or ValueError from deep inside a worker."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from integrations.conf import SETTINGS
+
+    for name, setting in SETTINGS.items():
+        try:
+            read = setting.value(name, value)
+        except ImproperlyConfigured as error:
+            assert f"INTEGRATIONS_{name}" in str(error)
+            continue
+        expected = {"text": str, "flag": bool, "whole": int, "number": float, "schedule": tuple}[setting.kind]
+        assert isinstance(read, expected), (name, value, read)
