@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -177,278 +177,253 @@ def read(name: str) -> Any:
     return setting.value(name, getattr(settings, f"INTEGRATIONS_{name}", setting.default))
 
 
-def _text(name: str) -> str:
-    value: str = read(name)
-    return value
-
-
-def _flag(name: str) -> bool:
-    value: bool = read(name)
-    return value
-
-
-def _whole(name: str) -> int:
-    value: int = read(name)
-    return value
-
-
-def _number_of(name: str) -> float:
-    value: float = read(name)
-    return value
-
-
-def _schedule(name: str) -> tuple[float, ...]:
-    value: tuple[float, ...] = read(name)
-    return value
-
-
 class Settings:
     """Each of the app's settings, typed, read through SETTINGS (so that a wrong value fails `check`)."""
 
     @property
     def ACCOUNT_MODEL(self) -> str:
         """The host's account model, as "app_label.ModelName": webhooks belong to accounts (required)."""
-        return _text("ACCOUNT_MODEL")
+        return cast(str, read("ACCOUNT_MODEL"))
 
     @property
     def ADAPTER(self) -> str:
         """Dotted path of the host's adapter (a subclass of integrations.adapter.BaseAdapter): required."""
-        return _text("ADAPTER")
+        return cast(str, read("ADAPTER"))
 
     @property
     def PRODUCT_NAME(self) -> str:
         """What the pages and e-mails call the product that sends the notifications."""
-        return _text("PRODUCT_NAME")
+        return cast(str, read("PRODUCT_NAME"))
 
     @property
     def USER_AGENT(self) -> str:
         """The User-Agent of every request to an endpoint, before "/<the app's version>"."""
-        return _text("USER_AGENT")
+        return cast(str, read("USER_AGENT"))
 
     @property
     def METRICS_PREFIX(self) -> str:
         """What the names of the metrics at /metrics start with (an operator's dashboards and alerts use them)."""
-        return _text("METRICS_PREFIX")
+        return cast(str, read("METRICS_PREFIX"))
 
     @property
     def BASE_TEMPLATE(self) -> str:
         """The template the Integrations pages extend; a host may name its own (it needs a `content` block)."""
-        return _text("BASE_TEMPLATE")
+        return cast(str, read("BASE_TEMPLATE"))
 
     @property
     def QUEUE(self) -> str:
         """The name of the RQ queue (in RQ_QUEUES) the webhook jobs go to."""
-        return _text("QUEUE")
+        return cast(str, read("QUEUE"))
 
     @property
     def ALLOW_PRIVATE_URLS(self) -> bool:
-        return _flag("ALLOW_PRIVATE_URLS")
+        return cast(bool, read("ALLOW_PRIVATE_URLS"))
 
     @property
     def RETRY_SCHEDULE(self) -> tuple[float, ...]:
-        return _schedule("RETRY_SCHEDULE")
+        return cast("tuple[float, ...]", read("RETRY_SCHEDULE"))
 
     @property
     def RETRY_JITTER(self) -> float:
         """Each retry delay varies by this fraction either way, so retries of many events spread out."""
-        return _number_of("RETRY_JITTER")
+        return cast(float, read("RETRY_JITTER"))
 
     @property
     def CONNECT_TIMEOUT(self) -> float:
-        return _number_of("CONNECT_TIMEOUT")
+        return cast(float, read("CONNECT_TIMEOUT"))
 
     @property
     def ATTEMPT_TIMEOUT(self) -> float:
         """Wall-clock bound of one attempt: connect, send, and read the response."""
-        return _number_of("ATTEMPT_TIMEOUT")
+        return cast(float, read("ATTEMPT_TIMEOUT"))
 
     @property
     def TROUBLED_ATTEMPT_TIMEOUT(self) -> float:
         """The bound of an attempt to an endpoint whose last attempt timed out: less patience while it hangs."""
-        return _number_of("TROUBLED_ATTEMPT_TIMEOUT")
+        return cast(float, read("TROUBLED_ATTEMPT_TIMEOUT"))
 
     @property
     def ENDPOINT_CONCURRENCY(self) -> int:
         """Attempts in flight to one healthy endpoint at once, across every worker (one at a time while in trouble)."""
-        return _whole("ENDPOINT_CONCURRENCY")
+        return cast(int, read("ENDPOINT_CONCURRENCY"))
 
     @property
     def SENDER_MAX_IN_FLIGHT(self) -> int:
         """Attempts in flight at once in one worker process to endpoints answering in time (the healthy lane)."""
-        return _whole("SENDER_MAX_IN_FLIGHT")
+        return cast(int, read("SENDER_MAX_IN_FLIGHT"))
 
     @property
     def SENDER_TROUBLED_IN_FLIGHT(self) -> int:
         """Attempts in flight at once in one worker process to endpoints failing, probing or slow (their own lane)."""
-        return _whole("SENDER_TROUBLED_IN_FLIGHT")
+        return cast(int, read("SENDER_TROUBLED_IN_FLIGHT"))
 
     @property
     def SLOW_ATTEMPT_SECONDS(self) -> float:
         """An attempt still unanswered after this long moves its endpoint to the troubled lane."""
-        return _number_of("SLOW_ATTEMPT_SECONDS")
+        return cast(float, read("SLOW_ATTEMPT_SECONDS"))
 
     @property
     def DESTINATION_CACHE_SECONDS(self) -> float:
         """How long a host's vetted address is reused at send time before DNS is asked and the answer vetted again."""
-        return _number_of("DESTINATION_CACHE_SECONDS")
+        return cast(float, read("DESTINATION_CACHE_SECONDS"))
 
     @property
     def RESPONSE_READ_LIMIT(self) -> int:
-        return _whole("RESPONSE_READ_LIMIT")
+        return cast(int, read("RESPONSE_READ_LIMIT"))
 
     @property
     def RESPONSE_STORE_LIMIT(self) -> int:
-        return _whole("RESPONSE_STORE_LIMIT")
+        return cast(int, read("RESPONSE_STORE_LIMIT"))
 
     @property
     def BATCH_SIZE(self) -> int:
         """Most deliveries claimed for one endpoint at a time (fewer for an endpoint in trouble or slow)."""
-        return _whole("BATCH_SIZE")
+        return cast(int, read("BATCH_SIZE"))
 
     @property
     def LEDGER_SIZE(self) -> int:
         """Most attempts written in one transaction (those answered while the last write ran are written together)."""
-        return _whole("LEDGER_SIZE")
+        return cast(int, read("LEDGER_SIZE"))
 
     @property
     def JOB_MAX_DELIVERIES(self) -> int:
         """Attempts one job makes when no worker engine runs (a plain rq worker); the rest goes to a fresh job."""
-        return _whole("JOB_MAX_DELIVERIES")
+        return cast(int, read("JOB_MAX_DELIVERIES"))
 
     @property
     def JOB_MAX_SECONDS(self) -> float:
         """Likewise, the seconds such a job sends for before it hands the rest to a fresh job."""
-        return _number_of("JOB_MAX_SECONDS")
+        return cast(float, read("JOB_MAX_SECONDS"))
 
     @property
     def CLAIM_LEASE_SECONDS(self) -> float:
         """How long a claim holds; longer than one job can run, so only a dead worker's claim expires."""
-        return _number_of("CLAIM_LEASE_SECONDS")
+        return cast(float, read("CLAIM_LEASE_SECONDS"))
 
     @property
     def CLAIMS_WITHOUT_ATTEMPT_MAX(self) -> int:
         """Claims that may expire with no attempt on record (a worker died mid-attempt) before the delivery fails."""
-        return _whole("CLAIMS_WITHOUT_ATTEMPT_MAX")
+        return cast(int, read("CLAIMS_WITHOUT_ATTEMPT_MAX"))
 
     @property
     def BREAKER_FAILURES(self) -> int:
         """Consecutive failures after which a webhook's deliveries wait for a cool-down."""
-        return _whole("BREAKER_FAILURES")
+        return cast(int, read("BREAKER_FAILURES"))
 
     @property
     def BREAKER_TIMEOUTS(self) -> int:
         """Consecutive timeouts after which the breaker opens: a hanging endpoint costs a slot per attempt."""
-        return _whole("BREAKER_TIMEOUTS")
+        return cast(int, read("BREAKER_TIMEOUTS"))
 
     @property
     def BREAKER_COOLDOWN_MIN(self) -> float:
-        return _number_of("BREAKER_COOLDOWN_MIN")
+        return cast(float, read("BREAKER_COOLDOWN_MIN"))
 
     @property
     def BREAKER_COOLDOWN_MAX(self) -> float:
-        return _number_of("BREAKER_COOLDOWN_MAX")
+        return cast(float, read("BREAKER_COOLDOWN_MAX"))
 
     @property
     def DISABLE_AFTER_DAYS(self) -> float:
         """A webhook whose deliveries all failed for this long is disabled."""
-        return _number_of("DISABLE_AFTER_DAYS")
+        return cast(float, read("DISABLE_AFTER_DAYS"))
 
     @property
     def RETENTION_DAYS(self) -> float:
-        return _number_of("RETENTION_DAYS")
+        return cast(float, read("RETENTION_DAYS"))
 
     @property
     def SWEEP_INTERVAL(self) -> float:
-        return _number_of("SWEEP_INTERVAL")
+        return cast(float, read("SWEEP_INTERVAL"))
 
     @property
     def SWEEP_GRACE(self) -> float:
         """How long a due delivery may wait for its job before the sweeper looks into it."""
-        return _number_of("SWEEP_GRACE")
+        return cast(float, read("SWEEP_GRACE"))
 
     @property
     def QUEUED_JOB_STALE_SECONDS(self) -> float:
         """A webhook's job still queued after this long while its deliveries are due is queued again."""
-        return _number_of("QUEUED_JOB_STALE_SECONDS")
+        return cast(float, read("QUEUED_JOB_STALE_SECONDS"))
 
     @property
     def PRUNE_BATCH(self) -> int:
-        return _whole("PRUNE_BATCH")
+        return cast(int, read("PRUNE_BATCH"))
 
     @property
     def SECRET_OVERLAP_HOURS(self) -> float:
         """How long a rotated-out secret keeps signing, so receivers can switch without losing events."""
-        return _number_of("SECRET_OVERLAP_HOURS")
+        return cast(float, read("SECRET_OVERLAP_HOURS"))
 
     @property
     def RETIRED_SECRETS_MAX(self) -> int:
         """Rotated-out secrets that sign at once; rotating past this drops the one that expires first."""
-        return _whole("RETIRED_SECRETS_MAX")
+        return cast(int, read("RETIRED_SECRETS_MAX"))
 
     @property
     def API_RATE(self) -> str:
         """Requests one API key may make to the details API (Django REST framework's syntax); 429 beyond."""
-        return _text("API_RATE")
+        return cast(str, read("API_RATE"))
 
     @property
     def API_BODY_MAX_BYTES(self) -> int:
         """The largest request body the details API reads (its bodies are a few kilobytes); 400 beyond."""
-        return _whole("API_BODY_MAX_BYTES")
+        return cast(int, read("API_BODY_MAX_BYTES"))
 
     @property
     def API_PAGE_SIZE(self) -> int:
         """Items per page of the details API's lists."""
-        return _whole("API_PAGE_SIZE")
+        return cast(int, read("API_PAGE_SIZE"))
 
     @property
     def ACTION_RATE(self) -> str:
         """How often a user may "Send test" or "Resend" (django-ratelimit syntax), as GitLab allows."""
-        return _text("ACTION_RATE")
+        return cast(str, read("ACTION_RATE"))
 
     @property
     def ACCOUNT_SESSION_KEY(self) -> str:
         """The session key holding the account an admin of several chose in the switcher."""
-        return _text("ACCOUNT_SESSION_KEY")
+        return cast(str, read("ACCOUNT_SESSION_KEY"))
 
     @property
     def ENDPOINTS_MAX(self) -> int:
         """Webhook endpoints one account may have."""
-        return _whole("ENDPOINTS_MAX")
+        return cast(int, read("ENDPOINTS_MAX"))
 
     @property
     def ALERT_AFTER_FAILURES(self) -> int:
         """Failed attempts in a row after which the account's admins are told an endpoint is failing."""
-        return _whole("ALERT_AFTER_FAILURES")
+        return cast(int, read("ALERT_AFTER_FAILURES"))
 
     @property
     def SECRET_OVERLAP_MAX_HOURS(self) -> float:
         """The longest overlap an admin may choose when rotating a secret."""
-        return _number_of("SECRET_OVERLAP_MAX_HOURS")
+        return cast(float, read("SECRET_OVERLAP_MAX_HOURS"))
 
     @property
     def TEST_WAIT_SECONDS(self) -> float:
         """How long "Send test" waits for the first attempt's outcome, to show it in place."""
-        return _number_of("TEST_WAIT_SECONDS")
+        return cast(float, read("TEST_WAIT_SECONDS"))
 
     @property
     def SIGNALS_QUEUE_MAX(self) -> int:
         """Signals a process keeps waiting for its signals' thread; past this one is dropped, with an error logged."""
-        return _whole("SIGNALS_QUEUE_MAX")
+        return cast(int, read("SIGNALS_QUEUE_MAX"))
 
     @property
     def SIGNALS_EXIT_WAIT(self) -> float:
         """Seconds a stopping process waits for its signals (the admins' e-mails) still to be sent."""
-        return _number_of("SIGNALS_EXIT_WAIT")
+        return cast(float, read("SIGNALS_EXIT_WAIT"))
 
     @property
     def HEALTHZ_MAX_DUE_AGE(self) -> float:
         """Seconds the oldest due delivery may wait before /healthz answers 503 (workers too few or stopped)."""
-        return _number_of("HEALTHZ_MAX_DUE_AGE")
+        return cast(float, read("HEALTHZ_MAX_DUE_AGE"))
 
     @property
     def METRICS_TOKEN(self) -> str:
         """The bearer token /metrics asks for; empty: /metrics does not exist."""
-        return _text("METRICS_TOKEN")
+        return cast(str, read("METRICS_TOKEN"))
 
 
 class _Remembered:
