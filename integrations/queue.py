@@ -19,7 +19,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 from rq import Queue
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
 from .background import BackgroundThread
@@ -131,9 +131,10 @@ def webhook_ensure_queued(*, webhook_id: int) -> bool:
         job_id = flag.decode() if isinstance(flag, bytes) else str(flag)
         try:
             job: Job | None = Job.fetch(job_id, connection=connection)
-        except NoSuchJobError:
-            job = None
-        status = job.get_status() if job is not None else None
+            # The job may finish and be deleted between the two reads (its result is not kept).
+            status = job.get_status() if job is not None else None
+        except (NoSuchJobError, InvalidJobOperation):
+            job, status = None, None
         if status in {JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED} or (
             status == JobStatus.QUEUED and not _waited_too_long(job)
         ):

@@ -57,6 +57,26 @@ def test_a_flag_whose_job_vanished_is_replaced(flow: Flow, webhook: Webhook) -> 
     assert webhooks_queue().count == 1
 
 
+def test_a_job_deleted_between_its_two_reads_is_replaced(
+    flow: Flow, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job that finishes (and, its result not kept, is deleted) while the sweeper looks at it: rq then says
+    "Failed to retrieve status" rather than "no such job". The race, made certain on the real Redis."""
+    from rq.job import Job
+
+    stranded(flow, 1)
+    webhook_wake(webhook_id=webhook.pk)
+    fetch = Job.fetch
+
+    def fetch_then_finish(job_id: str, connection: Any, **kwargs: Any) -> Job:
+        job = fetch(job_id, connection=connection, **kwargs)
+        connection.delete(job.key)  # the worker finished it and rq deleted it, just now
+        return job
+
+    monkeypatch.setattr(Job, "fetch", staticmethod(fetch_then_finish))
+    assert webhook_ensure_queued(webhook_id=webhook.pk) is True
+
+
 def test_a_job_queued_too_long_is_presumed_swallowed_and_queued_again(
     flow: Flow, webhook: Webhook, settings: Any
 ) -> None:
@@ -151,3 +171,25 @@ def test_pruning_takes_the_endpoints_counts_past_retention_and_says_when_more_is
     settings.INTEGRATIONS_PRUNE_BATCH = 2
     assert SweepResult(events_pruned=PRUNE_BATCHES * 2).prune_backlog
     assert not SweepResult(events_pruned=PRUNE_BATCHES * 2 - 1, attempts_pruned=3).prune_backlog
+
+
+def test_the_sweeper_outlives_a_pass_that_fails_for_any_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever one pass raises (here an rq error, as a job deleted under it once raised), the loop goes on.
+    The pass is replaced because such a failure cannot be caused on demand; the second call ends the loop."""
+    from rq.exceptions import InvalidJobOperation
+
+    from integrations.management.commands import sweep_webhooks
+
+    calls = []
+
+    def failing_then_stop(**kwargs: Any) -> Any:
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise InvalidJobOperation("Failed to retrieve status for job: x")
+        raise KeyboardInterrupt  # how an operator stops it
+
+    monkeypatch.setattr(sweep_webhooks, "sweep", failing_then_stop)
+    errors = io.StringIO()
+    call_command("sweep_webhooks", interval=0.01, stdout=io.StringIO(), stderr=errors)
+    assert len(calls) == 2
+    assert "sweep failed: InvalidJobOperation" in errors.getvalue()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import DatabaseError, close_old_connections
+from django.db import close_old_connections
 
 from integrations.conf import conf
 from integrations.sweeper import sweep
 
 PRUNE_EVERY_SECONDS = 600.0
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -43,9 +45,11 @@ class Command(BaseCommand):
                 prune = backlog or time.monotonic() - last_prune >= PRUNE_EVERY_SECONDS
                 try:
                     outcome = sweep(prune=prune)
-                except DatabaseError as error:
-                    # A database hiccup must not end the sweeper: the next pass tries again.
-                    self.stderr.write(f"sweep failed: {error}")
+                except Exception as error:
+                    # Nothing that goes wrong in one pass (the database, Redis, a job deleted under it) may end the
+                    # sweeper: it is what re-queues what was lost. Logged with its traceback; the next pass tries again.
+                    logger.exception("sweep failed")
+                    self.stderr.write(f"sweep failed: {type(error).__name__}: {error}")
                     backlog = False
                 else:
                     if prune:
