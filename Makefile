@@ -29,6 +29,7 @@ test: setup lint
 	bin/with-postgres $(BIN)/pytest --ignore=tests/browser --ignore=tests/host/test_api_schema.py -m "not once" $(PYTEST_ARGS)
 	$(BIN)/python bench/run.py --tiny  # the benchmark, at a size that only checks it still runs
 	$(BIN)/python bench/run.py --tiny --only scale  # and its pages-at-scale part, on a small history
+	bin/with-postgres $(BIN)/python bench/run.py --tiny --only scale  # with its PostgreSQL-only part (a migration)
 
 # The example host on every supported pair of Python (3.11 to 3.13) and Django (5.2 LTS, 6.0, 6.1).
 test-matrix: setup
