@@ -81,9 +81,10 @@ def floors() -> list[str]:
 def floor(session: nox.Session) -> None:
     """The example host with every dependency of the wheel at its floor, on the oldest Python."""
     constraints = os.path.join(session.create_tmp(), "floors.txt")
+    pinned = floors()
     with open(constraints, "w") as file:
-        file.write("\n".join(floors()) + "\n")
-    session.log("floors: " + ", ".join(floors()))
+        file.write("\n".join(pinned) + "\n")
+    session.log("floors: " + ", ".join(pinned))
     session.run(
         "bin/test-example", env={"PYTHON": interpreter(PAIRS[0][0]), "PIP_CONSTRAINT": constraints}, external=True
     )
