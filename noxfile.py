@@ -63,12 +63,14 @@ def startproject(session: nox.Session, python: str, django: str) -> None:
 
 
 def floors() -> list[str]:
-    """Each dependency of the wheel at the lowest release its range allows (pyproject.toml's `>=`)."""
+    """Each dependency of the wheel and its extras at the lowest release its range allows (pyproject.toml's `>=`)."""
     import re
     import tomllib
 
     with open("pyproject.toml", "rb") as file:
-        dependencies = tomllib.load(file)["project"]["dependencies"]
+        project = tomllib.load(file)["project"]
+    extras = project["optional-dependencies"].values()
+    dependencies = [*project["dependencies"], *(item for extra in extras for item in extra)]
     pinned = []
     for dependency in dependencies:
         found = re.match(r"([A-Za-z0-9_.-]+)\s*>=\s*([0-9][^,;\s]*)", dependency)

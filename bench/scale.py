@@ -54,7 +54,7 @@ def account_setup() -> Account:
 
     from accounts.models import Account as HostAccount
     from accounts.models import Membership
-    from integrations.apikeys import api_key_create
+    from integrations.contrib.api.keys import api_key_create
     from integrations.models import Webhook
 
     settings.INTEGRATIONS_API_RATE = "1000000/minute"  # the rate limit is not what is measured

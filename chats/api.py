@@ -16,9 +16,9 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response as APIResponse
 
-from integrations.api.base import AccountAPIView, NewestFirstPagination
-from integrations.api.errors import ERROR_RESPONSES
-from integrations.api.ids import id_parameter
+from integrations.contrib.api.base import AccountAPIView, NewestFirstPagination
+from integrations.contrib.api.errors import ERROR_RESPONSES
+from integrations.contrib.api.ids import id_parameter
 
 from .models import Chat, Feedback, Flow, Prompt, Response
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from integrations.api import ids  # noqa: F401 -- registers the <object_id:…> converter
+from integrations.contrib.api import ids  # noqa: F401 -- registers the <object_id:…> converter
 
 from . import api
 

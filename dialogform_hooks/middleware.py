@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.http.multipartparser import MultiPartParserError
 from django.utils.html import escape
 
-from integrations.api import API_PREFIX
+from integrations.conf import conf
 
 # PostgreSQL refuses NUL in text ("cannot contain NUL (0x00) bytes"): a NUL in a share token, an
 # identifier, a search box or a session cookie would otherwise reach a query and raise a 500.
@@ -58,7 +58,7 @@ class UnstorableTextRefusedMiddleware:
 
 
 def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
-    if request.path.startswith(API_PREFIX):  # the API answers in JSON, errors included
+    if request.path.startswith(conf.API_PREFIX):  # the API answers in JSON, errors included
         return JsonResponse({"detail": message}, status=400)
     return HttpResponseBadRequest(
         f"<!doctype html><title>Bad request</title><h1>Bad request</h1><p>{escape(message)}</p>",

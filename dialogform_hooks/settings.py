@@ -56,7 +56,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "dialogform_hooks.apps.StaticFiles",  # django.contrib.staticfiles, less what is never served
     "rest_framework",
-    "rest_framework_api_key",  # its abstract key model is the base of integrations.AccountAPIKey
+    "rest_framework_api_key",  # its abstract key model is the base of the API part's AccountAPIKey
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN
     "django_rq",
@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "accounts",
     "chats",
     "integrations",
+    "integrations.contrib.api",  # the details API and the API keys tab
+    "integrations.contrib.prometheus",  # /metrics
 ]
 
 MIDDLEWARE = [
@@ -226,7 +228,7 @@ try:
 except ValueError as error:
     raise ImproperlyConfigured(str(error)) from error
 
-# The details API (/api/v1/): its views set their own keys, rate, renderers and pages (integrations.api.base);
+# The details API (/api/v1/): its views set their own keys, rate, renderers and pages (integrations.contrib.api.base);
 # these say how the schema is generated and served.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -250,7 +252,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "integrations.api.schema.add_notifications",  # the notification bodies, as components and webhooks
+        "integrations.contrib.api.schema.add_notifications",  # the notification bodies, as components and webhooks
     ],
     "ENUM_NAME_OVERRIDES": {
         "ChatStatusEnum": "chats.models.Chat.Status",

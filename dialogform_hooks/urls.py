@@ -11,8 +11,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
 from chats import api_urls as chats_api_urls
-from integrations.api import urls as integrations_api_urls
-from integrations.api.base import api_not_found, api_server_error
+from integrations.contrib.api import urls as integrations_api_urls
+from integrations.contrib.api.fallbacks import api_not_found, api_server_error
 
 from . import queue_dashboard
 
@@ -24,7 +24,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/", api_not_found),
-    path("", include("integrations.operator_urls")),  # /healthz and /metrics
+    path("", include("integrations.operator_urls")),  # /healthz
+    path("", include("integrations.contrib.prometheus.urls")),  # /metrics
     path("", account_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any
 
@@ -272,20 +271,21 @@ def check_templates(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
     return []
 
 
-def check_metrics(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    from .metrics import MULTIPROCESS_DIR_VARIABLE
+PROMETHEUS_APP = "integrations.contrib.prometheus"
+API_APP = "integrations.contrib.api"
 
-    directory = os.environ.get(MULTIPROCESS_DIR_VARIABLE, "")
-    if conf.METRICS_TOKEN and not os.path.isdir(directory):
-        # Each process would count on its own: /metrics would show the web process's counters, not the workers'.
+
+def check_optional_parts(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A setting of an optional part set, without the part: what it would do silently does not happen."""
+    if conf.METRICS_TOKEN and not apps.is_installed(PROMETHEUS_APP):
         return [
             checks.Warning(
-                f"/metrics is on but {MULTIPROCESS_DIR_VARIABLE} is "
-                + (f"not a directory ({directory!r})." if directory else "unset.")
-                + " The workers' counters would not reach it.",
-                hint=f"Set {MULTIPROCESS_DIR_VARIABLE} to the same existing, writable directory for every web "
-                "and worker process of the machine (see docs/deploy.md, 'Metrics').",
-                id="integrations.W017",
+                f"INTEGRATIONS_METRICS_TOKEN is set but {PROMETHEUS_APP!r} is not in INSTALLED_APPS: "
+                "nothing is counted and there is no /metrics.",
+                hint=f"Install the wheel's prometheus extra, add {PROMETHEUS_APP!r} to "
+                'INSTALLED_APPS and path("", include("integrations.contrib.prometheus.urls")) to your URLs; '
+                "or unset the token.",
+                id="integrations.W020",
             )
         ]
     return []
@@ -355,6 +355,6 @@ def register() -> None:
     checks.register(check_host, "integrations")
     checks.register(check_shared_cache, "integrations")
     checks.register(check_templates, "integrations", "templates")
-    checks.register(check_metrics, "integrations")
+    checks.register(check_optional_parts, "integrations")
     checks.register(check_mail_timeout, "integrations")
     checks.register(check_private_urls_in_production, "integrations", deploy=True)

@@ -53,6 +53,12 @@ def _metric_name(value: str) -> str | None:
     )
 
 
+def _url_path(value: str) -> str | None:
+    return (
+        None if re.fullmatch(r"/(?:[^\s/]+/)*", value) else "must be a URL path starting and ending with /, like /api/"
+    )
+
+
 def _rate(value: str) -> str | None:
     # "5/m", "120/minute", "10/h": a count per second, minute, hour or day (django-ratelimit and DRF both read it).
     return None if re.fullmatch(r"\d+/\d*[smhd][a-z]*", value) else "must be a rate like 5/m or 120/minute"
@@ -155,6 +161,7 @@ SETTINGS: dict[str, Setting] = {
     "PRUNE_BATCH": Setting("whole", 1000, low=1),
     "SECRET_OVERLAP_HOURS": Setting("number", 24.0, low=0),
     "RETIRED_SECRETS_MAX": Setting("whole", 3, low=0),
+    "API_PREFIX": Setting("text", "/api/", check=_url_path),
     "API_RATE": Setting("text", "120/minute", check=_rate),
     "API_BODY_MAX_BYTES": Setting("whole", 65_536, low=1),
     "API_PAGE_SIZE": Setting("whole", 50, low=1),
@@ -359,6 +366,11 @@ class Settings:
     def RETIRED_SECRETS_MAX(self) -> int:
         """Rotated-out secrets that sign at once; rotating past this drops the one that expires first."""
         return cast(int, read("RETIRED_SECRETS_MAX"))
+
+    @property
+    def API_PREFIX(self) -> str:
+        """The path the host serves its API under: every answer under it is JSON, errors included."""
+        return cast(str, read("API_PREFIX"))
 
     @property
     def API_RATE(self) -> str:

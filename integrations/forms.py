@@ -191,13 +191,3 @@ class RecoverForm(FocusFirstError):
 
 class SendExampleForm(forms.Form):
     event_type = forms.ChoiceField(label="Event", choices=event_type_choices)
-
-
-EXPIRY_CHOICES = [("", "Never"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year")]
-
-
-class APIKeyForm(FocusFirstError):
-    name = forms.CharField(
-        label="Name", max_length=50, help_text="What the key is for, e.g. “CRM sync”. Only you see it."
-    )
-    expires_in_days = forms.ChoiceField(label="Expires", choices=EXPIRY_CHOICES, required=False)

@@ -1,4 +1,6 @@
-"""The operator's URLs, for the host's root URLconf: `path("", include("integrations.operator_urls"))`."""
+"""The operator's URL, for the host's root URLconf: `path("", include("integrations.operator_urls"))`.
+
+/metrics is the Prometheus part's (`integrations.contrib.prometheus.urls`)."""
 
 from django.urls import path
 
@@ -6,5 +8,4 @@ from . import operator_views
 
 urlpatterns = [
     path("healthz", operator_views.healthz, name="healthz"),
-    path("metrics", operator_views.metrics_view, name="metrics"),
 ]

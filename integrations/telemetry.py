@@ -1,5 +1,6 @@
-"""What an operator sees of sending: the metrics (integrations.metrics) and one log line per failed
-attempt and per change of an endpoint's state.
+"""What an operator sees of sending: one log line per failed attempt and per change of an endpoint's
+state, and the figures counted, wherever the installed counts go (`count_with`; the Prometheus part,
+`integrations.contrib.prometheus`, installs its counters; without it nothing is counted).
 
 Each line carries its figures as fields (`extra`), which a JSON formatter writes as keys, and says
 them in its message too, for plain logs. Never a secret, a body, a header value or the endpoint's
@@ -11,14 +12,49 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from .metrics import sending_metrics, status_class
 from .models import Webhook
 from .sending.claims import Claimed
 from .sending.transport import TransportResult
 
 logger = logging.getLogger(__name__)
+
+
+class Counts(Protocol):
+    """Where the figures of sending are counted. Called on the sending path: each call must be quick."""
+
+    def attempt(self, *, outcome: str, status_code: int | None, duration_s: float, first_lag_s: float | None) -> None:
+        """An attempt made; `first_lag_s`: from the event's recording to its first attempt, when that says
+        how long the system took (a first attempt, not a resend, to an endpoint that was not failing)."""
+
+    def deliveries_failed(self, count: int) -> None:
+        """Deliveries failed for good."""
+
+    def endpoint_state_changed(self, state: str) -> None:
+        """An endpoint changed to `state`."""
+
+
+class NoCounts:
+    """Counts nothing: no part that counts is installed."""
+
+    def attempt(self, *, outcome: str, status_code: int | None, duration_s: float, first_lag_s: float | None) -> None:
+        pass
+
+    def deliveries_failed(self, count: int) -> None:
+        pass
+
+    def endpoint_state_changed(self, state: str) -> None:
+        pass
+
+
+_counts: Counts = NoCounts()
+
+
+def count_with(counts: Counts) -> None:
+    """Count from now on with `counts`: an optional part installs its own, once, when its app is ready."""
+    global _counts
+    _counts = counts
 
 
 def attempt_outcome(result: TransportResult) -> str:
@@ -48,16 +84,17 @@ def attempt_recorded(
     attempt's lag say how long the system took, rather than how long a failing endpoint held it.
     """
     outcome = attempt_outcome(result)
-    metrics = sending_metrics()
-    metrics.attempts.labels(outcome, status_class(result.status_code)).inc()
-    metrics.attempt_duration.observe(result.duration_ms / 1000)
-    if attempt_number == 1 and healthy_before and not delivery.resend_count:
-        metrics.first_attempt_lag.observe(max(0.0, (attempted_at - delivery.created_at).total_seconds()))
+    first = attempt_number == 1 and healthy_before and not delivery.resend_count
+    _counts.attempt(
+        outcome=outcome,
+        status_code=result.status_code,
+        duration_s=result.duration_ms / 1000,
+        first_lag_s=max(0.0, (attempted_at - delivery.created_at).total_seconds()) if first else None,
+    )
     if result.succeeded:
         return  # a line per success would cost more than the request at full speed
-    final = retry_at is None
-    if final:
-        metrics.deliveries_failed.inc()
+    if retry_at is None:
+        _counts.deliveries_failed(1)
     fields = {
         "endpoint_id": webhook.pk,
         "account_id": webhook.account_id,
@@ -87,7 +124,7 @@ def attempt_recorded(
 def deliveries_failed(count: int) -> None:
     """Deliveries failed for good together (an endpoint disabled with notifications on their way)."""
     if count:
-        sending_metrics().deliveries_failed.inc(count)
+        _counts.deliveries_failed(count)
 
 
 # A change to one of these is a problem an operator may act on; the others are good news or an admin's choice.
@@ -96,7 +133,7 @@ TROUBLE_STATES = {"failing", "waiting", "disabled"}
 
 def endpoint_state_changed(*, webhook: Webhook, state: str, reason: str, **figures: Any) -> None:
     """One line, and one count, per change of `Webhook.state` (active, failing, waiting, paused, disabled)."""
-    sending_metrics().endpoint_state_changes.labels(state).inc()
+    _counts.endpoint_state_changed(state)
     fields = {"endpoint_id": webhook.pk, "account_id": webhook.account_id, "state": state, "reason": reason, **figures}
     (logger.warning if state in TROUBLE_STATES else logger.info)(
         "endpoint %s is now %s: %s", webhook.pk, state, reason, extra=fields

@@ -1,5 +1,6 @@
-"""URLs of the Integrations page."""
+"""URLs of the Integrations page; with the API part installed, its API keys tab too."""
 
+from django.apps import apps
 from django.urls import path
 
 from . import views
@@ -22,6 +23,12 @@ urlpatterns = [
     path("webhook/deliveries/<int:delivery_id>/resend/", views.delivery_resend_view, name="delivery_resend"),
     path("webhook/events/", views.event_catalog, name="events"),
     path("webhook/events/send-example/", views.event_send_example, name="event_send_example"),
-    path("api-keys/", views.api_keys_tab, name="api_keys"),
-    path("api-keys/<str:prefix>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
 ]
+
+if apps.is_installed("integrations.contrib.api"):
+    from .contrib.api.checks import missing_apps
+
+    if not missing_apps():  # else integrations.E021 says what is missing
+        from .contrib.api.page_urls import urlpatterns as api_key_urls
+
+        urlpatterns += api_key_urls

@@ -1,5 +1,5 @@
-"""The Integrations page: the Webhook tab (endpoints), each endpoint's page, the delivery log, the event
-catalog and API keys. Thin views: the services (webhooks, outbox, health) do the work."""
+"""The Integrations page: the Webhook tab (endpoints), each endpoint's page, the delivery log and the event
+catalog (the API keys tab is the API part's). Thin views: the services (webhooks, outbox, health) do the work."""
 
 from __future__ import annotations
 
@@ -23,10 +23,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import events
 from .adapter import admin_accounts, get_adapter, subscribable, subscribable_names
-from .api.docs import api_docs_url
-from .apikeys import APIKeyRefused, api_key_create, api_key_revoke, api_key_rows
 from .conf import conf
-from .forms import APIKeyForm, EndpointForm, RecoverForm, RotateSecretForm, SendExampleForm
+from .forms import EndpointForm, RecoverForm, RotateSecretForm, SendExampleForm
 from .health import deliveries_failed_since_failing, webhook_enable
 from .models import Delivery, Webhook
 from .outbox import deliveries_to_recover, delivery_resend, webhook_recover, webhook_send_example, webhook_send_test
@@ -51,9 +49,10 @@ def _in_words(items: list[str]) -> str:
     return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
 
 
-def _render(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
-    """Render an Integrations page: the account it shows, its endpoints in trouble, and the figures from settings."""
-    account = context.get("account") or _admin_account(request)
+def render_page(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
+    """Render an Integrations page (an optional part's tab too): the account it shows, its endpoints in
+    trouble, and the figures from settings."""
+    account = context.get("account") or admin_account(request)
     figures = {
         "product_name": conf.PRODUCT_NAME,
         "secret_overlap_hours": f"{conf.SECRET_OVERLAP_HOURS:g}",
@@ -81,7 +80,8 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], *, sta
     )
 
 
-def _admin_account(request: HttpRequest) -> Any:
+def admin_account(request: HttpRequest) -> Any:
+    """The account the signed-in admin manages on these pages; a 404 for anyone else."""
     account = get_adapter().account_for_request(request)
     if account is None:
         # Not an admin of any account: the page does not exist for them.
@@ -91,7 +91,7 @@ def _admin_account(request: HttpRequest) -> Any:
 
 def _endpoint(request: HttpRequest, webhook_id: object) -> Webhook:
     """The endpoint, if it is the shown account's; a 404 otherwise (never a 403: ids are not disclosed)."""
-    webhook = webhook_of_account(account=_admin_account(request), webhook_id=webhook_id)
+    webhook = webhook_of_account(account=admin_account(request), webhook_id=webhook_id)
     if webhook is None:
         raise Http404("No such endpoint.")
     return webhook
@@ -116,7 +116,7 @@ def _field_errors(form: Any, error: ValidationError) -> None:
 @login_required
 @require_http_methods(["GET"])
 def integrations_index(request: HttpRequest) -> HttpResponse:
-    _admin_account(request)
+    admin_account(request)
     return redirect("integrations:webhook")
 
 
@@ -149,7 +149,7 @@ def _list_page_or_tab(next_url: str, request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def webhook_tab(request: HttpRequest) -> HttpResponse:
     """The Webhook tab: the account's endpoints, with their health, and the form to add one."""
-    account = _admin_account(request)
+    account = admin_account(request)
     form = EndpointForm(request.POST or None, initial={"event_types": list(subscribable_names()), "is_active": True})
     if request.method == "POST" and form.is_valid():
         try:
@@ -161,7 +161,7 @@ def webhook_tab(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Endpoint added. Notifications will be sent to it; its signing secret is below.")
             return redirect("integrations:endpoint", webhook_id=webhook.pk)
-    return _render(
+    return render_page(
         request,
         "integrations/webhook_tab.html",
         {"form": form, "endpoints": endpoint_rows(account=account), "active_tab": "webhook", "account": account},
@@ -192,7 +192,7 @@ def endpoint_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
         test_delivery = delivery_for_account(account=webhook.account_id, delivery_id=test_id)
     summary = webhook_summary(webhook=webhook)
     recent = list(deliveries_for_account(account=webhook.account_id, webhook=webhook)[:10])
-    return _render(
+    return render_page(
         request,
         "integrations/endpoint.html",
         {
@@ -232,7 +232,7 @@ def endpoint_delete(request: HttpRequest, webhook_id: int) -> HttpResponse:
         webhook.delete()  # its pending deliveries are cancelled first (receivers.webhook_pre_delete)
         messages.success(request, f"Endpoint {url} deleted.")
         return redirect("integrations:webhook")
-    return _render(
+    return render_page(
         request,
         "integrations/endpoint_delete.html",
         {"webhook": webhook, "pending": webhook_pending_count(webhook=webhook), "active_tab": "webhook"},
@@ -283,7 +283,7 @@ def endpoint_rotate_secret(request: HttpRequest, webhook_id: int) -> HttpRespons
             )
         messages.success(request, message)
         return redirect("integrations:endpoint", webhook_id=webhook.pk)
-    return _render(
+    return render_page(
         request,
         "integrations/endpoint_rotate.html",
         {"webhook": webhook, "form": form, "retired_secrets": webhook_retired_secrets(webhook=webhook)},
@@ -364,7 +364,7 @@ def endpoint_recover(request: HttpRequest, webhook_id: int) -> HttpResponse:
             )
             return redirect("integrations:endpoint", webhook_id=webhook.pk)
         count = deliveries_to_recover(webhook=webhook, since=since).count()
-    return _render(
+    return render_page(
         request,
         "integrations/endpoint_recover.html",
         {"webhook": webhook, "form": form, "count": count, "active_tab": "webhook"},
@@ -378,7 +378,7 @@ DELIVERIES_PER_PAGE = 50
 @login_required
 @require_http_methods(["GET"])
 def delivery_log(request: HttpRequest) -> HttpResponse:
-    account = _admin_account(request)
+    account = admin_account(request)
     status = request.GET.get("status", "")
     if status not in {"", *Delivery.Status.values}:
         status = ""
@@ -390,7 +390,7 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
         newer=whole_number(request.GET.get("newer")),
         size=DELIVERIES_PER_PAGE,
     )
-    return _render(
+    return render_page(
         request,
         "integrations/delivery_log.html",
         {
@@ -409,14 +409,14 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    delivery = delivery_for_account(account=_admin_account(request), delivery_id=delivery_id)
+    delivery = delivery_for_account(account=admin_account(request), delivery_id=delivery_id)
     if delivery is None:
         raise Http404("No such delivery.")
     try:
         body = json.dumps(json.loads(delivery.event.body), indent=2, ensure_ascii=False)
     except ValueError:
         body = delivery.event.body
-    return _render(
+    return render_page(
         request,
         "integrations/delivery_detail.html",
         {"delivery": delivery, "body": body, "attempts": delivery.attempts.all(), "active_tab": "deliveries"},
@@ -426,7 +426,7 @@ def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def delivery_resend_view(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    delivery = delivery_for_account(account=_admin_account(request), delivery_id=delivery_id)
+    delivery = delivery_for_account(account=admin_account(request), delivery_id=delivery_id)
     if delivery is None:
         raise Http404("No such delivery.")
     if delivery.webhook is None:
@@ -441,7 +441,7 @@ def delivery_resend_view(request: HttpRequest, delivery_id: int) -> HttpResponse
 @require_http_methods(["GET"])
 def event_catalog(request: HttpRequest) -> HttpResponse:
     """Every event type: what it means, its JSON Schema and the example "Send example" sends."""
-    account = _admin_account(request)
+    account = admin_account(request)
     types = [
         {
             "type": event_type.name,
@@ -454,7 +454,7 @@ def event_catalog(request: HttpRequest) -> HttpResponse:
         }
         for event_type in subscribable()
     ]
-    return _render(
+    return render_page(
         request,
         "integrations/event_catalog.html",
         {
@@ -464,48 +464,3 @@ def event_catalog(request: HttpRequest) -> HttpResponse:
             "account": account,
         },
     )
-
-
-@login_required
-@never_cache  # a new key is shown once, in this answer: no browser or proxy may keep a copy
-@require_http_methods(["GET", "POST"])
-def api_keys_tab(request: HttpRequest) -> HttpResponse:
-    account = _admin_account(request)
-    form = APIKeyForm(request.POST or None)
-    new_key = None
-    if request.method == "POST" and form.is_valid():
-        days = form.cleaned_data["expires_in_days"]
-        expires_at = timezone.now() + timedelta(days=int(days)) if days else None
-        try:
-            _, new_key = api_key_create(
-                account_id=account.pk, name=form.cleaned_data["name"], expires_at=expires_at, created_by=request.user
-            )
-        except APIKeyRefused as error:
-            form.add_error(None, str(error))
-        else:
-            form = APIKeyForm()
-    rows = api_key_rows(account_id=account.pk)
-    return _render(
-        request,
-        "integrations/api_keys_tab.html",
-        {
-            "form": form,
-            "new_key": new_key,
-            "api_keys": rows,
-            "keys_of_people_who_left": any(row.creator_left for row in rows),
-            "api_docs_url": api_docs_url(),
-            "active_tab": "api_keys",
-            "account": account,
-        },
-        status=400 if form.errors else 200,
-    )
-
-
-@login_required
-@require_POST
-def api_key_revoke_view(request: HttpRequest, prefix: str) -> HttpResponse:
-    account = _admin_account(request)
-    if not api_key_revoke(account_id=account.pk, prefix=prefix):
-        raise Http404("No such key.")
-    messages.success(request, "API key revoked: requests with it are refused from now on.")
-    return redirect("integrations:api_keys")

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from accounts.models import Account
 from chats.models import Chat, Feedback, Flow, Prompt, Response
-from integrations.apikeys import api_key_create, api_key_revoke
-from integrations.models import AccountAPIKey, Event
+from integrations.contrib.api.keys import api_key_create, api_key_revoke
+from integrations.contrib.api.models import AccountAPIKey
+from integrations.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -203,7 +204,7 @@ def test_each_key_has_its_rate_then_429_with_retry_after(
 
 
 def test_an_unexpected_error_under_the_api_is_json_too(key: str, monkeypatch: Any) -> None:
-    from integrations.api.events import EventList
+    from integrations.contrib.api.events import EventList
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug")

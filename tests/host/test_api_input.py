@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from accounts.models import Account
 from chats.models import Chat, Feedback, Flow, Response
-from integrations.api.parsers import JSON_DEPTH_MAX
-from integrations.apikeys import api_key_create
+from integrations.contrib.api.keys import api_key_create
+from integrations.contrib.api.parsers import JSON_DEPTH_MAX
 from integrations.models import Delivery, Event, Webhook
 from tests.helpers import api_cursor
 from tests.host.test_isolation import snapshot
@@ -240,7 +240,7 @@ def test_a_cursor_on_a_whole_number_ordering_takes_only_digits_0_to_9(
     from rest_framework.exceptions import ValidationError
     from rest_framework.request import Request
 
-    from integrations.api.base import NewestFirstPagination
+    from integrations.contrib.api.base import NewestFirstPagination
 
     class ById(NewestFirstPagination):
         ordering = ("-id",)

@@ -20,7 +20,7 @@ from schemathesis import GenerationMode
 from accounts.models import Account
 from chats.models import Chat, Feedback, Flow, Response
 from integrations.adapter import event_type, every_type
-from integrations.apikeys import api_key_create
+from integrations.contrib.api.keys import api_key_create
 from integrations.models import Event, Webhook
 from tests.helpers import our_cursors
 

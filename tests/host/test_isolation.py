@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Membership
 from chats.models import Chat, Feedback, Flow, Prompt, Response
-from integrations.apikeys import api_key_create, api_key_revoke
+from integrations.contrib.api.keys import api_key_create, api_key_revoke
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
 
 # Who may open each URL, by URL name (namespace:name). A new URL must be added here.

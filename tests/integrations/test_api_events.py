@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from accounts.models import Account
 from chats.models import Chat, Flow
-from integrations.apikeys import API_KEYS_MAX, api_key_create
-from integrations.models import AccountAPIKey, Event, Webhook
+from integrations.contrib.api.keys import API_KEYS_MAX, api_key_create
+from integrations.contrib.api.models import AccountAPIKey
+from integrations.models import Event, Webhook
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

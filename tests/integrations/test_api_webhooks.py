@@ -10,7 +10,7 @@ from django.test import Client
 
 from accounts.models import Account
 from chats.models import Chat, Flow
-from integrations.apikeys import api_key_create
+from integrations.contrib.api.keys import api_key_create
 from integrations.models import Delivery, Event, Webhook
 from tests.helpers import rate_window_with_room
 

@@ -67,6 +67,26 @@ def test_the_app_imports_no_module_of_the_host() -> None:
     assert {name: found for name, found in offenders.items() if found} == {}
 
 
+# The optional parts' libraries, which only the extras install.
+OPTIONAL_LIBRARIES = {"rest_framework", "rest_framework_api_key", "drf_spectacular", "prometheus_client"}
+
+
+def test_the_core_imports_no_optional_part_nor_its_libraries() -> None:
+    """The core runs on its own dependencies: only `integrations.urls` looks for the API part, and only
+    when it is installed (its API keys tab joins the Integrations page)."""
+    offenders = {
+        name: sorted(
+            other
+            for other in imports_of(path)
+            if other.split(".")[0] in OPTIONAL_LIBRARIES or other.startswith("integrations.contrib.")
+        )
+        for name, path in app_modules().items()
+        if not name.startswith("integrations.contrib")
+    }
+    assert {name for name, found in offenders.items() if found} == {"integrations.urls"}
+    assert not {other for other in offenders["integrations.urls"] if other.split(".")[0] in OPTIONAL_LIBRARIES}
+
+
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     path: list[str] = []
@@ -106,7 +126,7 @@ def test_imports_inside_functions_are_read() -> None:
 
 
 # What the sending engine may not reach: the pages, their services, the API and the operators' views.
-ABOVE_SENDING = ("integrations.views", "integrations.webhooks", "integrations.status", "integrations.api")
+ABOVE_SENDING = ("integrations.views", "integrations.webhooks", "integrations.status", "integrations.contrib")
 
 
 def reachable(graph: dict[str, set[str]], start: str) -> set[str]:

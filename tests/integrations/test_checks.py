@@ -143,7 +143,7 @@ def test_without_django_htmx_the_pages_are_reported(monkeypatch: pytest.MonkeyPa
 def test_metrics_without_a_shared_directory_are_reported(
     settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    from integrations.checks import check_metrics
+    from integrations.contrib.prometheus.checks import check_multiprocess_dir as check_metrics
 
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     assert check_metrics() == []  # metrics off: nothing to say
@@ -155,6 +155,18 @@ def test_metrics_without_a_shared_directory_are_reported(
     assert "is not a directory" in missing.msg
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     assert check_metrics() == []
+
+
+def test_a_metrics_token_without_the_prometheus_part_is_a_warning(settings: Any) -> None:
+    from integrations.checks import check_optional_parts
+
+    settings.INTEGRATIONS_METRICS_TOKEN = "t" * 40
+    assert check_optional_parts() == []  # the suite's project has the part
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "integrations.contrib.prometheus"]
+    [warning] = check_optional_parts()
+    assert warning.id == "integrations.W020" and "no /metrics" in warning.msg
+    settings.INTEGRATIONS_METRICS_TOKEN = ""
+    assert check_optional_parts() == []
 
 
 def test_smtp_without_a_mail_timeout_is_a_warning(settings: Any) -> None:
@@ -211,7 +223,29 @@ MISTAKES = {
         "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}}",
         "integrations.E014",
     ),
+    # The API part on, its base apps left out, URLs as docs/install.md writes them.
+    "the API without its base apps": (
+        "INSTALLED_APPS = [app for app in INSTALLED_APPS if not app.startswith('rest_framework')]\n"
+        "ROOT_URLCONF = 'install_md_urls'",
+        "integrations.E021",
+    ),
 }
+
+# The URLs docs/install.md has a host add, the optional parts' included.
+INSTALL_MD_URLS = """
+from django.urls import include, path, re_path
+
+from integrations.contrib.api import urls as integrations_api_urls
+from integrations.contrib.api.fallbacks import api_not_found
+
+urlpatterns = [
+    path("integrations/", include("integrations.urls")),
+    path("", include("integrations.operator_urls")),
+    path("", include("integrations.contrib.prometheus.urls")),
+    path("api/v1/", include((integrations_api_urls.urlpatterns, "api"))),
+    re_path(r"^api/", api_not_found),
+]
+"""
 
 
 @pytest.mark.once
@@ -225,6 +259,7 @@ def test_a_process_started_with_the_mistake_reports_it_without_a_traceback(mista
 
     change, expected = MISTAKES[mistake]
     (tmp_path / "mistaken_settings.py").write_text(f"from tests.settings import *  # noqa: F403\n\n{change}\n")
+    (tmp_path / "install_md_urls.py").write_text(INSTALL_MD_URLS)
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
         [sys.executable, "manage.py", "check"],

@@ -38,7 +38,7 @@ def test_a_previous_secret_becomes_a_retired_one_with_its_expiry() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(AFTER)
     executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes("integrations")
+    latest = executor.loader.graph.leaf_nodes()
     executor.migrate(latest)  # the current models need every later migration too
     rotated, plain = Webhook.objects.order_by("id")
     assert webhook_signing_secrets(webhook=rotated) == ["whsec_new", "whsec_old"]
@@ -65,7 +65,7 @@ def test_event_types_stored_many_times_over_are_kept_once() -> None:
     )
     plain = webhooks.create(account=account, url="http://127.0.0.1:9/", secret="whsec_b", event_types=["completed"])
     executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes("integrations")
+    latest = executor.loader.graph.leaf_nodes()
     executor.migrate(latest)
     assert Webhook.objects.get(pk=bloated.pk).event_types == ["deleted", "completed"]
     assert Webhook.objects.get(pk=plain.pk).event_types == ["completed"]
@@ -100,7 +100,7 @@ def test_deliveries_get_their_account_and_endpoints_their_counts_on_upgrade() ->
         deliveries.append((delivery.pk, account.pk, webhook.pk))
 
     executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes("integrations"))
+    executor.migrate(executor.loader.graph.leaf_nodes())
     for delivery_id, account_id, webhook_id in deliveries:
         assert Delivery.objects.get(pk=delivery_id).account_id == account_id
         webhook = Webhook.objects.get(pk=webhook_id)
@@ -120,7 +120,7 @@ def test_the_log_indexes_are_built_concurrently_even_after_an_interrupted_build(
 
     before = [("integrations", "0008_api_key_creators_and_event_types_once")]
     executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes("integrations")
+    latest = executor.loader.graph.leaf_nodes()
     event = Event.objects.create(account=account, type="test", body="{}")
     for _ in range(2):
         Delivery.objects.create(event=event, status="succeeded")
@@ -165,9 +165,62 @@ def test_what_an_event_is_about_keeps_its_values_and_its_index_when_its_columns_
         account=account, type="deleted", body="{}", flow_id=12, identifier="zoë"
     )
     executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes("integrations")
+    latest = executor.loader.graph.leaf_nodes()
     executor.migrate(latest)
     assert Event.objects.filter(subject_id=12, subject_key="zoë").get().pk == event.pk
     with connection.cursor() as cursor:
         indexes = connection.introspection.get_constraints(cursor, Event._meta.db_table)
     assert indexes["event_subject"]["columns"] == ["account_id", "subject_id", "subject_key"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_keys_made_before_the_api_part_was_split_off_still_open_the_api(client: Any) -> None:
+    from rest_framework_api_key.crypto import KeyGenerator
+
+    from integrations.contrib.api.models import AccountAPIKey
+
+    before = [("integrations", "0012_event_subject_fields")]  # takes the API part's migration back too
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    account = old.get_model("accounts", "Account").objects.create(name="Upgraded")
+    key, prefix, hashed = KeyGenerator().generate()  # a key as 0.1 made it
+    old.get_model("integrations", "AccountAPIKey").objects.create(
+        id=f"{prefix}.{hashed}", prefix=prefix, hashed_key=hashed, name="CRM sync", account=account
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert AccountAPIKey.objects.get().name == "CRM sync"
+    assert client.get("/api/v1/events/", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 200
+    assert client.get("/api/v1/events/", HTTP_AUTHORIZATION=f"Api-Key {key}x").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_project_without_the_api_part_keeps_no_empty_api_key_table(settings: Any) -> None:
+    """And one that had keys keeps them for when it installs the part: rows are never dropped."""
+    from integrations.contrib.api.models import AccountAPIKey
+
+    table = AccountAPIKey._meta.db_table
+    released = ("integrations", "0013_api_keys_to_the_api_part")
+    before = [("integrations", "0012_event_subject_fields")]
+
+    def tables() -> list[str]:
+        with connection.cursor() as cursor:
+            return connection.introspection.table_names(cursor)
+
+    MigrationExecutor(connection).migrate(before)
+    old = MigrationExecutor(connection).loader.project_state(before).apps
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "integrations.contrib.api"]
+    MigrationExecutor(connection).migrate([released])
+    assert table not in tables()
+    MigrationExecutor(connection).migrate(before)  # back: the table again, for 0.1's models
+    account = old.get_model("accounts", "Account").objects.create(name="Kept")
+    old.get_model("integrations", "AccountAPIKey").objects.create(
+        id="p.h", prefix="p", hashed_key="h", name="k", account=account
+    )
+    MigrationExecutor(connection).migrate([released])
+    assert table in tables()
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "integrations.contrib.api"]
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert AccountAPIKey.objects.get().name == "k"

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account
-from integrations.apikeys import api_key_create
+from integrations.contrib.api.keys import api_key_create
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
 from integrations.sending.store import attempts_write
 

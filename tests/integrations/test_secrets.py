@@ -226,7 +226,7 @@ def test_error_reports_hide_the_secrets_of_the_failing_frames(monkeypatch: pytes
 
 
 def test_every_page_that_shows_a_secret_forbids_caching(client: Client, admin_user: Any, account: Account) -> None:
-    from integrations.apikeys import api_key_create
+    from integrations.contrib.api.keys import api_key_create
     from tests.host.test_isolation import every_url
 
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.models import Account, Membership
 from chats.models import Chat, Flow, Prompt
-from integrations.apikeys import api_key_create, api_key_revoke, api_keys_for_account
+from integrations.contrib.api.keys import api_key_create, api_key_revoke, api_keys_for_account
 from integrations.webhooks import webhook_create, webhooks_for_account
 
 DEMO_KEY_NAME = "Demo key (make run)"

@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "surveys",
     "integrations",
+    "integrations.contrib.api",  # the details API and the API keys tab (the api extra)
+    "integrations.contrib.prometheus",  # /metrics (the prometheus extra)
 ]
 
 MIDDLEWARE = [

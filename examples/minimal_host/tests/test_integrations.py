@@ -143,7 +143,7 @@ def test_someone_who_administers_no_team_gets_a_404(client: Any, django_user_mod
 def test_the_events_api_answers_with_this_projects_key() -> None:
     from django.test import Client
 
-    from integrations.apikeys import api_key_create
+    from integrations.contrib.api.keys import api_key_create
 
     team = Team.objects.create(name="Acme")
     Webhook.objects.create(account=team, url="http://127.0.0.1:9/hook")

@@ -14,9 +14,9 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_api_key.permissions import KeyParser
 
-from ..conf import conf
-from ..models import AccountAPIKey
-from ..ratelimits import limiter_down
+from ...conf import conf
+from ...ratelimits import limiter_down
+from .models import AccountAPIKey
 
 KEYWORD = "Api-Key"
 # last_used_at is written at most this often per key.

@@ -10,9 +10,8 @@ from urllib.parse import parse_qs
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404
 from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import conditional_page
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -21,14 +20,10 @@ from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
-from ..conf import conf
-from ..parameters import whole_number
-from . import (
-    API_PREFIX,
-    schema,  # noqa: F401 -- registers the API key's security scheme with drf-spectacular
-)
+from ...conf import conf
+from ...parameters import whole_number
+from . import schema  # noqa: F401 -- registers the API key's security scheme with drf-spectacular
 from .auth import AccountAPIKeyAuthentication, APIKeyRateThrottle, HasAccountAPIKey, request_api_key
-from .docs import api_docs_url
 from .parsers import BoundedJSONParser
 
 Row = TypeVar("Row", bound=Model)
@@ -152,18 +147,3 @@ class AccountAPIView(GenericAPIView[Any]):
         if found is None:
             raise Http404(f"No such {what}.")
         return found
-
-
-@csrf_exempt  # the API takes no cookies; whatever the method, the answer is this JSON 404
-def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    """Any other path under the API: a JSON 404, never an HTML page."""
-    docs = api_docs_url()
-    listed = f" The endpoints are listed at {docs}." if docs else ""
-    return JsonResponse({"detail": f"There is no such API endpoint.{listed}"}, status=404)
-
-
-def api_server_error(request: HttpRequest) -> JsonResponse | None:
-    """For a host's handler500: under the API, an unexpected error is JSON too (None elsewhere)."""
-    if not request.path.startswith(API_PREFIX):
-        return None
-    return JsonResponse({"detail": "Something went wrong on our side; it was logged. Try again later."}, status=500)

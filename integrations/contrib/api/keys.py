@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.views.decorators.debug import sensitive_variables
 
-from .adapter import get_adapter
+from ...adapter import get_adapter
 from .models import AccountAPIKey
 
 # Keys an account may hold at once (revoked ones not counted).

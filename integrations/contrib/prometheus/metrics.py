@@ -13,7 +13,7 @@ from functools import cache
 
 from prometheus_client import Counter, Histogram
 
-from .conf import conf
+from ...conf import conf
 
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -69,3 +69,20 @@ def sending_metrics() -> SendingMetrics:
 
 def status_class(status_code: int | None) -> str:
     return f"{status_code // 100}xx" if status_code else "none"
+
+
+class PrometheusCounts:
+    """The core's figures (integrations.telemetry.Counts), counted in this process's metrics."""
+
+    def attempt(self, *, outcome: str, status_code: int | None, duration_s: float, first_lag_s: float | None) -> None:
+        metrics = sending_metrics()
+        metrics.attempts.labels(outcome, status_class(status_code)).inc()
+        metrics.attempt_duration.observe(duration_s)
+        if first_lag_s is not None:
+            metrics.first_attempt_lag.observe(first_lag_s)
+
+    def deliveries_failed(self, count: int) -> None:
+        sending_metrics().deliveries_failed.inc(count)
+
+    def endpoint_state_changed(self, state: str) -> None:
+        sending_metrics().endpoint_state_changes.labels(state).inc()

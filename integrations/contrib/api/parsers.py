@@ -9,7 +9,7 @@ from typing import IO, Any
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from ..conf import conf
+from ...conf import conf
 
 # Deeper than any body the API takes (a webhook's custom headers are three levels): Python's JSON reader
 # recurses once per level, and about two thousand `[` were a RecursionError (a 500).

@@ -6,11 +6,11 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
-from ..adapter import every_type
+from ...adapter import every_type
 
 
 class AccountAPIKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
-    target_class = "integrations.api.auth.AccountAPIKeyAuthentication"
+    target_class = "integrations.contrib.api.auth.AccountAPIKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

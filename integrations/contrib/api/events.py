@@ -12,8 +12,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..adapter import every_type, get_adapter
-from ..models import Delivery, DeliveryAttempt, Event
+from ...adapter import every_type, get_adapter
+from ...models import Delivery, DeliveryAttempt, Event
 from .base import AccountAPIView, WholeNumberField
 from .errors import ERROR_RESPONSES
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import register_converter
 from drf_spectacular.utils import OpenApiParameter
 
-from ..parameters import MAX_ID
+from ...parameters import MAX_ID
 
 
 class ObjectIdConverter:

@@ -16,18 +16,18 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..adapter import get_adapter, subscribable_names
-from ..models import Delivery, Webhook
-from ..outbox import (
+from ...adapter import get_adapter, subscribable_names
+from ...models import Delivery, Webhook
+from ...outbox import (
     deliveries_to_recover,
     delivery_resend,
     webhook_recover,
     webhook_send_example,
     webhook_send_test,
 )
-from ..ratelimits import action_refusal
-from ..validators import CUSTOM_HEADERS_MAX
-from ..webhooks import (
+from ...ratelimits import action_refusal
+from ...validators import CUSTOM_HEADERS_MAX
+from ...webhooks import (
     EDITABLE_FIELDS,
     EndpointsFull,
     webhook_create,
