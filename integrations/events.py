@@ -30,9 +30,9 @@ class WebhookEvent:
         return body
 
 
-def built(event_type: catalog.EventType, built: catalog.Built) -> WebhookEvent:
-    """The notification a host's change makes, as its event type builds it."""
-    return WebhookEvent(account_id=built.account_id, type=event_type.name, data=built.data)
+def built(event_type: catalog.EventType, made: catalog.Built) -> WebhookEvent:
+    """The notification a host's change makes: what its event type's trigger built from it."""
+    return WebhookEvent(account_id=made.account_id, type=event_type.name, data=made.data)
 
 
 def webhook_test(*, account_id: int) -> WebhookEvent:
