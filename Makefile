@@ -17,15 +17,20 @@ run: setup
 # The whole suite on SQLite (the default database), then again on a throwaway PostgreSQL server; and
 # the example host (examples/minimal_host) with the app installed from its wheel into a fresh virtualenv,
 # on the oldest and the newest supported pair of Python and Django (noxfile.py; every pair: make test-matrix).
-# Coverage is measured on the SQLite run (browser tests included): measuring it again on PostgreSQL
+# The suite is two runs, one per host: the app's tests (tests/integrations/) on the suite's own test host
+# (tests/testhost/), and DialogForm's (host/, faults/, browser/, and the app's any_host/ tests again).
+# Coverage is measured on the SQLite runs (browser tests included): measuring it again on PostgreSQL
 # would add a third to that run's time for a few lines that only run there.
+APP_TESTS = --ds=tests.testhost.settings tests/integrations
 test: setup lint
-	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest --cov --cov-report= $(APP_TESTS) $(PYTEST_ARGS)
+	$(BIN)/pytest --cov --cov-append --cov-report=term $(PYTEST_ARGS)
 	$(BIN)/nox -t diagonal floors
 	bin/release-check  # the sdist and the wheel, as twine checks them for an upload
 	# The browser tests, the API's schema conformance (schemathesis) and the tests marked `once` (faults of
 	# Redis, receivers and processes; gunicorn serving) run once, above: the database plays no part in
 	# them (hostile bytes reach PostgreSQL through the hostile-input walks, run again here).
+	bin/with-postgres $(BIN)/pytest -m "not once" $(APP_TESTS) $(PYTEST_ARGS)
 	bin/with-postgres $(BIN)/pytest --ignore=tests/browser --ignore=tests/host/test_api_schema.py -m "not once" $(PYTEST_ARGS)
 	$(BIN)/python bench/run.py --tiny  # the benchmark, at a size that only checks it still runs
 	$(BIN)/python bench/run.py --tiny --only scale  # and its pages-at-scale part, on a small history
@@ -46,6 +51,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy integrations
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.testhost.settings  # the test host's
 	DEBUG=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null  # the API's OpenAPI schema
 	DJANGO_SETTINGS_MODULE=dialogform_hooks.settings_production \
 	  SECRET_KEY="ci-only-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" ALLOWED_HOSTS=hooks.example.com \

@@ -1,21 +1,78 @@
-"""Shared fixtures: a real Redis server, a real RQ worker, and the host product's objects."""
+"""Shared fixtures: a real Redis server, a real RQ worker, and the host's objects.
+
+The suite runs on two hosts, one per pytest run (make test runs both):
+- the app's own test host (`--ds=tests.testhost.settings`): tests/integrations/, the app's tests;
+- DialogForm (`tests.settings`, the default): tests/host/, tests/faults/, tests/browser/, and the app's
+  tests that run on any host (tests/integrations/any_host/), on DialogForm's notifications too.
+Each run leaves out the other's directories, and says so at the end.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils.module_loading import import_string
 from rq import SimpleWorker
 
-from accounts.models import Account, Membership
-from chats.models import Chat, Flow, Prompt
 from integrations.destinations import vetted_forget
 from integrations.models import Webhook
 from integrations.queue import forget_queue, wakes_sent, webhooks_queue
 from integrations.signals import signals_sent
-from integrations.testing import free_port, redis_server_start
-from tests.helpers import DialogFormObjects, FakeDNS
+from integrations.testing import HostObjects, free_port, redis_server_start
+from tests.helpers import FakeDNS
+
+TESTS = Path(__file__).resolve().parent
+APP_TESTS, ANY_HOST = TESTS / "integrations", TESTS / "integrations" / "any_host"
+DIALOGFORM_TESTS = (TESTS / "host", TESTS / "faults", TESTS / "browser")
+LEFT_OUT = pytest.StashKey[set[str]]()
+
+
+def on_test_host() -> bool:
+    return bool(django_settings.INTEGRATIONS_ADAPTER.startswith("tests.testhost."))
+
+
+def _other_hosts(path: Path) -> Path | None:
+    """The directory of the other host's tests that `path` is in, if it is."""
+    if on_test_host():
+        return next((root for root in DIALOGFORM_TESTS if path == root or root in path.parents), None)
+    # On DialogForm: the app's tests but any_host/ (and the conftest above it).
+    if APP_TESTS in path.parents and path not in (ANY_HOST, APP_TESTS / "conftest.py") and ANY_HOST not in path.parents:
+        return APP_TESTS
+    return None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The other host's tests are left out of this run, and named at its end."""
+    root = _other_hosts(collection_path.resolve())
+    if root is None:
+        return None
+    if collection_path.suffix == ".py" or (collection_path.is_dir() and not collection_path.name.startswith("__")):
+        config.stash.setdefault(LEFT_OUT, set()).add(str(root.relative_to(TESTS.parent)))
+    return True
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test of the other host named on the command line: say how to run it, rather than run it on this one."""
+    wrong = sorted({str(item.path.relative_to(TESTS.parent)) for item in items if _other_hosts(item.path.resolve())})
+    if wrong:
+        settings = "the default settings (DialogForm's)" if on_test_host() else "--ds=tests.testhost.settings"
+        raise pytest.UsageError(f"{', '.join(wrong)} run on another host: run them with {settings}.")
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    left_out = config.stash.get(LEFT_OUT, set())
+    if left_out:
+        if on_test_host():
+            where = "DialogForm (the default settings)"
+        else:
+            where = "the test host (--ds=tests.testhost.settings; any_host/ ran here too)"
+        terminalreporter.write_line(
+            f"Left out of this run, as they run on {where}: {', '.join(sorted(left_out))}. make test runs both."
+        )
 
 
 @pytest.fixture(scope="session")
@@ -93,19 +150,39 @@ def run_worker() -> Callable[[], None]:
 
 
 @pytest.fixture
-def account(db: None) -> Account:
-    return Account.objects.create(name="Acme Learning")
+def host_objects() -> HostObjects:
+    """This run's host's objects (its settings' TEST_HOST_OBJECTS): accounts, their admins, and changes that
+    send each of its notifications."""
+    objects: HostObjects = import_string(django_settings.TEST_HOST_OBJECTS)()
+    return objects
 
 
 @pytest.fixture
-def admin_user(account: Account, django_user_model: Any) -> Any:
-    user = django_user_model.objects.create_user(username="ada", password="correct horse battery")
-    Membership.objects.create(account=account, user=user, role=Membership.Role.ADMIN)
+def account(db: None, host_objects: HostObjects) -> Any:
+    if on_test_host():
+        return host_objects.account()
+    from accounts.models import Account
+
+    return Account.objects.create(name="Acme Learning")  # DialogForm's pages and screenshots show it
+
+
+@pytest.fixture
+def admin_user(account: Any, host_objects: HostObjects) -> Any:
+    """An admin of `account`, who signs in as "ada"."""
+    user = host_objects.admin(account, email="ada@example.com")
+    user.username = "ada"
+    user.set_password("correct horse battery")
+    user.save()
     return user
 
 
+# DialogForm's objects, for its tests (tests/host/, faults/, browser/).
+
+
 @pytest.fixture
-def flow(account: Account) -> Flow:
+def flow(account: Any) -> Any:
+    from chats.models import Flow, Prompt
+
     flow = Flow.objects.create(account=account, name="Onboarding quiz")
     Prompt.objects.create(flow=flow, name="capital", text="What is the capital of France?", position=0)
     Prompt.objects.create(flow=flow, name="colour", text="Favourite colour?", position=1)
@@ -113,7 +190,9 @@ def flow(account: Account) -> Flow:
 
 
 @pytest.fixture
-def chat(flow: Flow) -> Chat:
+def chat(flow: Any) -> Any:
+    from chats.models import Chat
+
     return Chat.objects.create(flow=flow, identifier="participant-1")
 
 
@@ -125,11 +204,5 @@ def receiver(httpserver: Any) -> Any:
 
 
 @pytest.fixture
-def webhook(account: Account, receiver: Any) -> Webhook:
+def webhook(account: Any, receiver: Any) -> Webhook:
     return Webhook.objects.create(account=account, url=receiver.url_for("/hook"))
-
-
-@pytest.fixture
-def host_objects() -> DialogFormObjects:
-    """This host's objects, for the app's tests that run on any host (tests/integrations/any_host/)."""
-    return DialogFormObjects()

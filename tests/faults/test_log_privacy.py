@@ -1,7 +1,7 @@
 """No log line names a receiver's URL path or query, whichever library writes it.
 
 Customers put tokens in their endpoints' paths and queries. A real worker process sends to every
-hostile receiver of the suite (tests/integrations/test_hostile_receivers.py), each at a URL whose
+hostile receiver of the suite (tests/hostile_receivers.py), each at a URL whose
 path and query hold a marker, with every logger at DEBUG, in plain and in JSON lines; the marker
 is in none of its lines. Before, urllib3 logged `Failed to parse headers (url=<the whole URL>)`.
 """
@@ -17,14 +17,14 @@ import pytest
 from accounts.models import Account
 from chats.models import Chat, Flow
 from integrations.models import Delivery, DeliveryAttempt, Webhook
+from tests import hostile_receivers
 from tests.faults.helpers import Processes
-from tests.integrations import test_hostile_receivers
-from tests.integrations.test_hostile_receivers import HOSTILE_ANSWERS, RawReceiver
+from tests.hostile_receivers import HOSTILE_ANSWERS, RawReceiver
 
 MARKER = "Tok3nInTheUrl"
 
 
-raw_receiver = test_hostile_receivers.raw_receiver  # the fixture: a raw-socket receiver on loopback
+raw_receiver = hostile_receivers.raw_receiver  # the fixture: a raw-socket receiver on loopback
 
 
 @pytest.mark.once  # the worker's logging is the same whatever the database

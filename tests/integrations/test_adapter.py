@@ -1,4 +1,5 @@
-"""The host boundary: DialogForm's adapter passes the adapter's contract, and a host decides what is news."""
+"""The host boundary: the test host's adapter passes the adapter's contract, the contract catches an
+adapter that lets members in, and a host's catalog decides what is news."""
 
 from __future__ import annotations
 
@@ -8,55 +9,57 @@ from typing import Any
 import pytest
 from django.db import models
 
-from accounts.models import Membership
-from chats.integrations import COMPLETED, DialogFormAdapter
-from chats.models import Chat, Flow
 from integrations.adapter import User, get_adapter
 from integrations.models import Event, Webhook
 from integrations.testing import adapter_contract_check
-from tests.helpers import DialogFormObjects
+from tests.testhost.integrations import TICKET_CLOSED, HelpDeskAdapter
+from tests.testhost.models import Team, Ticket
+from tests.testhost.objects import HelpDeskObjects
 
 
 @pytest.mark.django_db
-def test_dialogform_adapter_passes_the_contract() -> None:
-    adapter_contract_check(DialogFormAdapter(), DialogFormObjects())
+def test_the_test_hosts_adapter_passes_the_contract() -> None:
+    adapter_contract_check(HelpDeskAdapter(), HelpDeskObjects())
 
 
 @pytest.mark.django_db
 def test_the_contract_fails_an_adapter_that_lets_members_manage_webhooks() -> None:
-    class MembersToo(DialogFormAdapter):
+    class MembersToo(HelpDeskAdapter):
         def accounts_for_admin(self, user: User) -> list[models.Model]:
             if not user.is_authenticated:
                 return []
-            return [membership.account for membership in Membership.objects.filter(user=user)]
+            return [*Team.objects.filter(admins=user), *Team.objects.filter(members=user)]
+
+        def account_for_admin(self, user: User) -> models.Model | None:
+            return next(iter(self.accounts_for_admin(user)), None)
 
     with pytest.raises(AssertionError, match="not an admin"):
-        adapter_contract_check(MembersToo(), DialogFormObjects())
+        adapter_contract_check(MembersToo(), HelpDeskObjects())
 
 
-def scored(chat: Any) -> bool:
-    return chat.score is not None
+def rated(ticket: Any) -> bool:
+    return ticket.rating is not None
 
 
-class FinishedMeansScored(DialogFormAdapter):
-    """A host whose chats count as completed once they have a score (only that type's trigger changes)."""
+class ClosedMeansRated(HelpDeskAdapter):
+    """A host whose tickets count as closed once they are rated (only that type's trigger changes)."""
 
     event_types = (
-        replace(COMPLETED, trigger=replace(COMPLETED.trigger, state=scored, when=scored, fields=("score",))),
-        *DialogFormAdapter.event_types[1:],
+        replace(TICKET_CLOSED, trigger=replace(TICKET_CLOSED.trigger, state=rated, when=rated, fields=("rating",))),
+        *HelpDeskAdapter.event_types[1:],
     )
 
 
 @pytest.mark.django_db
-def test_the_event_types_of_the_adapter_named_in_settings_decide_what_a_completion_is(
-    settings: Any, account: Any, flow: Flow, webhook: Webhook
+def test_the_event_types_of_the_adapter_named_in_settings_decide_what_news_is(
+    settings: Any, account: Any, webhook: Webhook
 ) -> None:
-    settings.INTEGRATIONS_ADAPTER = f"{__name__}.FinishedMeansScored"
-    assert isinstance(get_adapter(), FinishedMeansScored)
-    chat = Chat.objects.create(flow=flow, identifier="p-1")
+    settings.INTEGRATIONS_ADAPTER = f"{__name__}.ClosedMeansRated"
+    assert isinstance(get_adapter(), ClosedMeansRated)
+    ticket = Ticket.objects.create(team=account, reference="t-1")
     assert not Event.objects.exists()
-    chat.score = 4  # still "in progress" for DialogForm; completed for this host
-    chat.save()
-    assert list(Event.objects.values_list("type", flat=True)) == ["completed"]
-    chat.save()
-    assert Event.objects.count() == 1  # once per transition, as with DialogForm's own
+    ticket.rating = 4  # still open for the test host's own adapter; closed for this one
+    ticket.save()
+    assert list(Event.objects.values_list("type", flat=True)) == ["ticket.closed"]
+    ticket.save()
+    assert Event.objects.count() == 1  # once per transition

@@ -8,17 +8,17 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from accounts.models import Account
-from chats.models import Chat, Flow
 from integrations.contrib.api.keys import api_key_create
 from integrations.models import Delivery, Event, Webhook
 from tests.helpers import rate_window_with_room
+from tests.testhost.models import Team, Ticket
+from tests.testhost.objects import close
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def key(account: Account) -> str:
+def key(account: Team) -> str:
     return api_key_create(account_id=account.pk, name="terraform")[1]
 
 
@@ -30,7 +30,7 @@ def call(client: Client, method: str, url: str, key: str, body: Any = None) -> A
     return getattr(client, method)(url, data=data, content_type="application/json", **headers)
 
 
-def test_create_read_change_and_delete_a_webhook(client: Client, key: str, account: Account, receiver: Any) -> None:
+def test_create_read_change_and_delete_a_webhook(client: Client, key: str, account: Team, receiver: Any) -> None:
     created = call(client, "post", "/api/v1/webhooks/", key, {"url": receiver.url_for("/hook")})
     assert created.status_code == 201
     body = created.json()
@@ -81,7 +81,7 @@ def test_broken_json_is_a_json_400(client: Client, key: str) -> None:
 
 
 def test_rotate_send_test_and_resend(
-    client: Client, key: str, webhook: Webhook, flow: Flow, receiver: Any, run_worker: Any
+    client: Client, key: str, webhook: Webhook, account: Team, receiver: Any, run_worker: Any
 ) -> None:
     old = webhook.secret
     rotated = call(client, "post", f"/api/v1/webhooks/{webhook.pk}/rotate-secret/", key).json()
@@ -116,10 +116,10 @@ def test_tests_and_resends_keep_the_pages_limit_per_key(
 
 
 def test_without_redis_the_api_reads_and_writes_and_refuses_actions_with_503(
-    client: Client, key: str, webhook: Webhook, flow: Flow, redis_down: None, caplog: pytest.LogCaptureFixture
+    client: Client, key: str, webhook: Webhook, account: Team, redis_down: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("WARNING", logger="integrations.ratelimits")
-    Chat.objects.create(flow=flow, identifier="saved", status=Chat.Status.COMPLETED)  # the outbox needs no Redis
+    close(Ticket.objects.create(team=account, reference="saved"))  # the outbox needs no Redis
     delivery = Delivery.objects.get()
     for _ in range(3):  # the throttle cannot count: it lets requests through
         assert call(client, "get", "/api/v1/webhooks/", key).status_code == 200
@@ -129,7 +129,7 @@ def test_without_redis_the_api_reads_and_writes_and_refuses_actions_with_503(
     events_before = Event.objects.count()
     for url, body in (
         (f"/api/v1/webhooks/{webhook.pk}/test/", None),
-        (f"/api/v1/webhooks/{webhook.pk}/example/", {"eventType": "deleted"}),
+        (f"/api/v1/webhooks/{webhook.pk}/example/", {"eventType": "ticket.deleted"}),
         (f"/api/v1/deliveries/{delivery.pk}/resend/", None),
         (f"/api/v1/webhooks/{webhook.pk}/recover/", {"since": "2020-01-01T00:00:00Z"}),
     ):
@@ -146,9 +146,9 @@ def test_without_redis_the_api_reads_and_writes_and_refuses_actions_with_503(
 
 
 def test_another_accounts_webhooks_and_deliveries_are_404(client: Client, key: str, receiver: Any) -> None:
-    other = Account.objects.create(name="Other")
+    other = Team.objects.create(name="Other")
     theirs = Webhook.objects.create(account=other, url=receiver.url_for("/theirs"))
-    Chat.objects.create(flow=Flow.objects.create(account=other, name="F"), identifier="x", status="completed")
+    close(Ticket.objects.create(team=other, reference="x"))
     delivery = Delivery.objects.get()
     for method, url in [
         ("get", f"/api/v1/webhooks/{theirs.pk}/"),
@@ -169,26 +169,26 @@ def test_endpoints_as_code_with_subscriptions_headers_and_a_rate(client: Client,
     body = {
         "url": receiver.url_for("/hook"),
         "description": "CRM",
-        "event_types": ["completed"],
+        "event_types": ["ticket.closed"],
         "max_rate": 20,
         "custom_headers": [{"name": "X-Token", "value": "t0ken"}],
     }
     created = call(client, "post", "/api/v1/webhooks/", key, body)
     assert created.status_code == 201, created.json()
     answer = created.json()
-    assert (answer["event_types"], answer["max_rate"], answer["state"]) == (["completed"], 20, "active")
+    assert (answer["event_types"], answer["max_rate"], answer["state"]) == (["ticket.closed"], 20, "active")
     assert answer["custom_headers"] == [{"name": "X-Token"}]  # the value is write-only
     webhook = Webhook.objects.get(pk=answer["id"])
     assert webhook.custom_headers == [{"name": "X-Token", "value": "t0ken"}]
     paused = call(client, "patch", f"/api/v1/webhooks/{webhook.pk}/", key, {"is_active": False}).json()
-    assert paused["state"] == "paused" and paused["event_types"] == ["completed"]  # the rest unchanged
+    assert paused["state"] == "paused" and paused["event_types"] == ["ticket.closed"]  # the rest unchanged
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
     [
         ({"event_types": ["bogus"]}, "event_types"),
-        ({"event_types": "completed"}, "event_types"),
+        ({"event_types": "ticket.closed"}, "event_types"),
         ({"max_rate": 0}, "max_rate"),
         ({"max_rate": 1001}, "max_rate"),
         ({"custom_headers": [{"name": "Host", "value": "x"}]}, "custom_headers"),
@@ -209,7 +209,7 @@ def test_bad_endpoint_bodies_are_400s_that_change_nothing(
 
 
 def test_the_endpoint_limit_applies_to_the_api(
-    client: Client, key: str, account: Account, settings: Any, receiver: Any
+    client: Client, key: str, account: Team, settings: Any, receiver: Any
 ) -> None:
     settings.INTEGRATIONS_ENDPOINTS_MAX = 1
     Webhook.objects.create(account=account, url=receiver.url_for("/one"))
@@ -217,8 +217,10 @@ def test_the_endpoint_limit_applies_to_the_api(
     assert answer.status_code == 400 and "at most 1 endpoints" in json.dumps(answer.json())
 
 
-def test_recover_counts_on_a_dry_run_then_resends_once(client: Client, key: str, webhook: Webhook, flow: Flow) -> None:
-    Chat.objects.create(flow=flow, identifier="lost", status=Chat.Status.COMPLETED)
+def test_recover_counts_on_a_dry_run_then_resends_once(
+    client: Client, key: str, webhook: Webhook, account: Team
+) -> None:
+    close(Ticket.objects.create(team=account, reference="lost"))
     Delivery.objects.update(status=Delivery.Status.FAILED, next_attempt_at=None)
     url = f"/api/v1/webhooks/{webhook.pk}/recover/"
     since = "2020-01-01T00:00:00Z"
@@ -241,10 +243,10 @@ def test_send_an_example_through_the_api(
 ) -> None:
     url = f"/api/v1/webhooks/{webhook.pk}/example/"
     assert call(client, "post", url, key, {"eventType": "test"}).status_code == 400  # not a catalog event
-    answer = call(client, "post", url, key, {"eventType": "feedbackUpdated"})
+    answer = call(client, "post", url, key, {"eventType": "note.changed"})
     assert answer.status_code == 202
     run_worker()
     [(request, _)] = receiver.log
     assert request.headers["Webhook-Id"] == answer.json()["eventId"]
-    assert json.loads(request.get_data())["data"]["flowId"] == 0
+    assert json.loads(request.get_data())["data"]["ticketId"] == 0
     assert Event.objects.get().is_example

@@ -13,36 +13,36 @@ from hypothesis import given
 from hypothesis import settings as settings_of_hypothesis
 from hypothesis import strategies as st
 
-from chats.integrations import COMPLETED, DELETED, DialogFormAdapter
 from integrations.adapter import BaseAdapter
 from integrations.catalog import OnDelete
 from integrations.checks import check_private_urls_in_production
+from tests.testhost.integrations import TICKET_CLOSED, TICKET_DELETED, HelpDeskAdapter
 
 
-class MissingModelAdapter(DialogFormAdapter):
-    event_types = (replace(DELETED, trigger=OnDelete(model="chats.Conversation", build=lambda chat: None)),)
+class MissingModelAdapter(HelpDeskAdapter):
+    event_types = (replace(TICKET_DELETED, trigger=OnDelete(model="testhost.Conversation", build=lambda ticket: None)),)
 
 
-class WrongFieldsAdapter(DialogFormAdapter):
-    event_types = (replace(COMPLETED, trigger=replace(COMPLETED.trigger, fields=("status", "state"))),)
+class WrongFieldsAdapter(HelpDeskAdapter):
+    event_types = (replace(TICKET_CLOSED, trigger=replace(TICKET_CLOSED.trigger, fields=("closed_at", "state"))),)
 
 
-class NoEventsAdapter(DialogFormAdapter):
+class NoEventsAdapter(HelpDeskAdapter):
     event_types = ()
 
 
-class TestNamedAdapter(DialogFormAdapter):
-    event_types = (replace(DELETED, name="test"),)
+class TestNamedAdapter(HelpDeskAdapter):
+    event_types = (replace(TICKET_DELETED, name="test"),)
 
 
-class ExampleUnlikeDataAdapter(DialogFormAdapter):
-    event_types = (replace(DELETED, example={"flowId": 1}),)
+class ExampleUnlikeDataAdapter(HelpDeskAdapter):
+    event_types = (replace(TICKET_DELETED, example={"ticketId": 1}),)
 
 
 class NoAdminsAdapter(BaseAdapter):
     """Declares what it sends, but not who may manage it."""
 
-    event_types = (DELETED,)
+    event_types = (TICKET_DELETED,)
 
 
 class NotAnAdapter:
@@ -72,7 +72,7 @@ def test_the_project_settings_pass() -> None:
         ({"INTEGRATIONS_RETRY_SCHEDULE": "5,soon"}, "integrations.E001", "INTEGRATIONS_RETRY_SCHEDULE=5,300,1800"),
         ({"INTEGRATIONS_CLAIM_LEASE_SECONDS": 10}, "integrations.E002", "Raise INTEGRATIONS_CLAIM_LEASE_SECONDS"),
         ({"RQ_QUEUES": {"default": {"URL": "redis://127.0.0.1:1/0"}}}, "integrations.E003", "Add RQ_QUEUES"),
-        ({"INTEGRATIONS_ACCOUNT_MODEL": "accounts.Company"}, "integrations.E010", "app_label.ModelName"),
+        ({"INTEGRATIONS_ACCOUNT_MODEL": "testhost.Company"}, "integrations.E010", "app_label.ModelName"),
         ({"INTEGRATIONS_ADAPTER": "no.such.Adapter"}, "integrations.E011", "INTEGRATIONS_ADAPTER"),
         ({"INTEGRATIONS_ADAPTER": f"{__name__}.NotAnAdapter"}, "integrations.E011", "BaseAdapter"),
         ({"INTEGRATIONS_ADAPTER": ""}, "integrations.E011", "INTEGRATIONS_ADAPTER to the dotted path"),
@@ -81,8 +81,8 @@ def test_the_project_settings_pass() -> None:
         ({"INTEGRATIONS_ADAPTER": f"{__name__}.NoEventsAdapter"}, "integrations.E012", "EventType"),
         ({"INTEGRATIONS_ADAPTER": f"{__name__}.TestNamedAdapter"}, "integrations.E012", "the app's own"),
         ({"INTEGRATIONS_ADAPTER": f"{__name__}.ExampleUnlikeDataAdapter"}, "integrations.E012", "example's fields"),
-        ({"INTEGRATIONS_ADAPTER": f"{__name__}.MissingModelAdapter"}, "integrations.E013", "chats.Conversation"),
-        ({"INTEGRATIONS_ADAPTER": f"{__name__}.WrongFieldsAdapter"}, "integrations.E013", "chats.Chat.state"),
+        ({"INTEGRATIONS_ADAPTER": f"{__name__}.MissingModelAdapter"}, "integrations.E013", "testhost.Conversation"),
+        ({"INTEGRATIONS_ADAPTER": f"{__name__}.WrongFieldsAdapter"}, "integrations.E013", "testhost.Ticket.state"),
         (
             {"CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}},
             "integrations.E014",
@@ -258,7 +258,7 @@ def test_a_process_started_with_the_mistake_reports_it_without_a_traceback(mista
     from pathlib import Path
 
     change, expected = MISTAKES[mistake]
-    (tmp_path / "mistaken_settings.py").write_text(f"from tests.settings import *  # noqa: F403\n\n{change}\n")
+    (tmp_path / "mistaken_settings.py").write_text(f"from tests.testhost.settings import *  # noqa: F403\n\n{change}\n")
     (tmp_path / "install_md_urls.py").write_text(INSTALL_MD_URLS)
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(

@@ -14,96 +14,47 @@ from django.db import connection, transaction
 from werkzeug import Request, Response
 
 import integrations
-from accounts.models import Account
-from chats.models import Chat, Feedback, Flow, Prompt
-from chats.models import Response as ChatResponse
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
+from tests.helpers import bodies, received
+from tests.testhost.models import Note, Team, Ticket
+from tests.testhost.objects import close
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def received(server: Any, path: str = "/hook") -> list[tuple[dict[str, Any], dict[str, str], bytes]]:
-    """(parsed body, headers, raw body) of every POST that reached `path`, in order."""
-    return [
-        (json.loads(request.get_data()), {k.lower(): v for k, v in request.headers.items()}, request.get_data())
-        for request, _ in server.log
-        if request.path == path
-    ]
-
-
-def bodies(server: Any, path: str = "/hook") -> list[dict[str, Any]]:
-    return [body for body, _, _ in received(server, path)]
-
-
-def complete(chat: Chat, score: int | None = 7) -> None:
-    chat.status = Chat.Status.COMPLETED
-    chat.score = score
-    chat.save()
-
-
-def test_completed_arrives_exactly_as_documented_and_signed(
-    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+def test_a_change_arrives_exactly_as_declared_and_signed(
+    ticket: Ticket, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
-    complete(chat, score=7)
+    close(ticket, rating=7)
     run_worker()
-
     [(body, headers, raw)] = received(receiver)
-    assert body == {"type": "completed", "data": {"flowId": chat.flow_id, "identifier": "participant-1", "score": 7}}
+    assert body == {"type": "ticket.closed", "data": {"ticketId": ticket.pk, "reference": "ticket-1", "rating": 7}}
+    assert raw == json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()  # compact UTF-8
     assert headers["content-type"] == "application/json"
-    assert headers["user-agent"] == f"DialogForm-Webhooks/{integrations.__version__}"  # the product's, from settings
-    event = Event.objects.get()
-    assert headers["webhook-id"] == event.msg_id
-    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
-    assert standardwebhooks.Webhook(webhook.secret).verify(raw, headers) == body
-
-    delivery = Delivery.objects.get()
-    assert delivery.status == Delivery.Status.SUCCEEDED
-    assert delivery.attempt_count == 1
-    [attempt] = DeliveryAttempt.objects.all()
-    assert (attempt.succeeded, attempt.status_code, attempt.response_body, attempt.error) == (True, 200, "ok", "")
+    assert headers["user-agent"] == f"Django-Webhooks/{integrations.__version__}"
+    verified = standardwebhooks.Webhook(webhook.secret).verify(raw, headers)
+    assert verified == body
+    assert headers["webhook-id"] == Event.objects.get().msg_id
 
 
-def test_completed_is_sent_once_per_transition(
-    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+def test_a_change_is_sent_once_per_transition(
+    ticket: Ticket, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
-    complete(chat, score=3)
-    chat.save()  # saved again while completed: nothing new
-    Chat.objects.get(pk=chat.pk).save()
+    close(ticket, rating=3)
+    ticket.save()  # saved again while closed: nothing new
+    Ticket.objects.get(pk=ticket.pk).save()
+    ticket.closed_at = None
+    ticket.save()  # reopened: not news for this host
+    close(ticket, rating=4)  # closed again after being reopened: a new transition
     run_worker()
-    assert len(bodies(receiver)) == 1
-
-    chat.status = Chat.Status.IN_PROGRESS
-    chat.save()
-    complete(chat, score=4)  # completed again after being reopened: a new transition
-    run_worker()
-    assert [body["data"]["score"] for body in bodies(receiver)] == [3, 4]
-
-
-def test_a_chat_created_completed_sends_completed_with_null_score(
-    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
-) -> None:
-    Chat.objects.create(flow=flow, identifier="walk-in", status=Chat.Status.COMPLETED, score=None)
-    run_worker()
-    assert bodies(receiver) == [
-        {"type": "completed", "data": {"flowId": flow.pk, "identifier": "walk-in", "score": None}}
-    ]
-
-
-def test_an_in_progress_save_sends_nothing(
-    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
-) -> None:
-    chat.score = 2
-    chat.save()
-    run_worker()
-    assert bodies(receiver) == []
-    assert not Event.objects.exists()
+    assert [body["data"]["rating"] for body in bodies(receiver)] == [3, 4]
 
 
 def test_a_rolled_back_transaction_sends_nothing(
-    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+    ticket: Ticket, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
     with pytest.raises(RuntimeError), transaction.atomic():
-        complete(chat)
+        close(ticket)
         assert Event.objects.count() == 1  # the outbox row is in the same transaction...
         raise RuntimeError("the host change fails")
     assert not Event.objects.exists()  # ...and goes with it
@@ -112,80 +63,36 @@ def test_a_rolled_back_transaction_sends_nothing(
     assert bodies(receiver) == []
 
 
-def test_a_bulk_delete_of_n_chats_sends_n_deleted(
-    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+def test_a_bulk_delete_of_n_objects_sends_n_notifications(
+    account: Team, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
-    for number in range(5):
-        Chat.objects.create(flow=flow, identifier=f"bulk-{number}")
-    Chat.objects.filter(flow=flow).delete()
+    made = {Ticket.objects.create(team=account, reference=f"bulk-{number}").pk for number in range(5)}
+    Ticket.objects.filter(team=account).delete()
     run_worker()
-    assert sorted(body["data"]["identifier"] for body in bodies(receiver)) == [f"bulk-{n}" for n in range(5)]
-    assert {body["type"] for body in bodies(receiver)} == {"deleted"}
-    assert all(
-        body["data"] == {"flowId": flow.pk, "identifier": body["data"]["identifier"]} for body in bodies(receiver)
-    )
-
-
-def test_a_single_delete_sends_deleted(
-    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
-) -> None:
-    flow_id = chat.flow_id
-    chat.delete()
-    run_worker()
-    assert bodies(receiver) == [{"type": "deleted", "data": {"flowId": flow_id, "identifier": "participant-1"}}]
-
-
-def test_deleting_a_flow_sends_one_deleted_per_chat(
-    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
-) -> None:
-    for identifier in ("a", "b", "c"):
-        Chat.objects.create(flow=flow, identifier=identifier)
-    flow_id = flow.pk
-    flow.delete()
-    run_worker()
-    assert sorted((b["type"], b["data"]["flowId"], b["data"]["identifier"]) for b in bodies(receiver)) == [
-        ("deleted", flow_id, "a"),
-        ("deleted", flow_id, "b"),
-        ("deleted", flow_id, "c"),
-    ]
-
-
-def test_deleting_the_account_sends_nothing(
-    account: Account, chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
-) -> None:
-    account.delete()
-    run_worker()
-    assert bodies(receiver) == []
-    assert not Event.objects.exists()
-
-
-def feedback_target(chat: Chat) -> ChatResponse:
-    prompt = Prompt.objects.get(flow=chat.flow, name="capital")
-    return ChatResponse.objects.create(chat=chat, prompt=prompt, answer="Paris")
-
-
-def test_feedback_created_and_changed_sends_feedback_updated(
-    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
-) -> None:
-    feedback = Feedback.objects.create(response=feedback_target(chat), text="Well done")
-    feedback.save()  # same text: nothing
-    feedback.text = "Well done, and quick"
-    feedback.save()
-    run_worker()
-    expected = {
-        "type": "feedbackUpdated",
-        "data": {"flowId": chat.flow_id, "identifier": "participant-1", "promptName": "capital"},
+    assert {(body["type"], body["data"]["ticketId"]) for body in bodies(receiver)} == {
+        ("ticket.deleted", ticket_id) for ticket_id in made
     }
+
+
+def test_a_related_object_is_built_into_the_body(
+    ticket: Ticket, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    note = Note.objects.create(ticket=ticket, text="Replaced the toner")
+    note.text = "Replaced the toner and the drum"
+    note.save()
+    note.save()  # the same text: not news
+    run_worker()
+    expected = {"type": "note.changed", "data": {"ticketId": ticket.pk, "reference": "ticket-1", "noteId": note.pk}}
     assert bodies(receiver) == [expected, expected]
 
 
 def test_paused_and_other_accounts_webhooks_receive_nothing(
-    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+    ticket: Ticket, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
-    other = Account.objects.create(name="Other Co")
+    other = Team.objects.create(name="Other Co")
     Webhook.objects.create(account=other, url=receiver.url_for("/other"))
-    paused = Webhook.objects.create(account=chat.flow.account, url=receiver.url_for("/paused"), is_active=False)
-    complete(chat)
+    paused = Webhook.objects.create(account=ticket.team, url=receiver.url_for("/paused"), is_active=False)
+    close(ticket)
     run_worker()
     assert len(bodies(receiver)) == 1
     assert bodies(receiver, "/other") == []
@@ -196,11 +103,11 @@ def test_paused_and_other_accounts_webhooks_receive_nothing(
 
 
 def test_every_active_webhook_of_the_account_gets_its_own_delivery(
-    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+    ticket: Ticket, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
     receiver.expect_request("/second", method="POST").respond_with_data("ok")
-    second = Webhook.objects.create(account=chat.flow.account, url=receiver.url_for("/second"))
-    complete(chat)
+    second = Webhook.objects.create(account=ticket.team, url=receiver.url_for("/second"))
+    close(ticket)
     run_worker()
     [(_, first_headers, raw)] = received(receiver)
     [(_, second_headers, _)] = received(receiver, "/second")
@@ -211,11 +118,11 @@ def test_every_active_webhook_of_the_account_gets_its_own_delivery(
 
 
 def test_many_events_in_one_transaction_queue_one_job(
-    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+    account: Team, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
     with transaction.atomic():
         for number in range(20):
-            Chat.objects.create(flow=flow, identifier=f"c{number}", status=Chat.Status.COMPLETED)
+            close(Ticket.objects.create(team=account, reference=f"c{number}"))
     from integrations.queue import wakes_sent, webhooks_queue
 
     assert wakes_sent(10)
@@ -230,8 +137,8 @@ def test_many_events_in_one_transaction_queue_one_job(
     [(500, {}), (302, {"Location": "/elsewhere"}), (404, {})],
 )
 def test_a_failing_receiver_leaves_a_failed_attempt_and_a_retry(
-    chat: Chat,
-    account: Account,
+    ticket: Ticket,
+    account: Team,
     httpserver: Any,
     run_worker: Callable[[], None],
     status: int,
@@ -241,7 +148,7 @@ def test_a_failing_receiver_leaves_a_failed_attempt_and_a_retry(
     httpserver.expect_request("/elsewhere").respond_with_data("should never be asked")
     Webhook.objects.create(account=account, url=httpserver.url_for("/failing"))
     before = time.time()
-    complete(chat)
+    close(ticket)
     run_worker()
 
     assert len(bodies(httpserver, "/failing")) == 1
@@ -260,12 +167,12 @@ def test_a_failing_receiver_leaves_a_failed_attempt_and_a_retry(
 
 
 def test_a_delivery_fails_when_the_schedule_is_exhausted(
-    chat: Chat, account: Account, httpserver: Any, run_worker: Callable[[], None], settings: Any
+    ticket: Ticket, account: Team, httpserver: Any, run_worker: Callable[[], None], settings: Any
 ) -> None:
     settings.INTEGRATIONS_RETRY_SCHEDULE = "0,0"
     httpserver.expect_request("/down", method="POST").respond_with_data("down", status=503)
     Webhook.objects.create(account=account, url=httpserver.url_for("/down"))
-    complete(chat)
+    close(ticket)
     run_worker()  # the first attempt; the retries are due at once and queued as fresh jobs
     for _ in range(5):
         run_worker()
@@ -279,7 +186,7 @@ def test_a_delivery_fails_when_the_schedule_is_exhausted(
 
 
 def test_a_hanging_receiver_is_cut_off_by_the_timeout(
-    chat: Chat, account: Account, httpserver: Any, run_worker: Callable[[], None], settings: Any
+    ticket: Ticket, account: Team, httpserver: Any, run_worker: Callable[[], None], settings: Any
 ) -> None:
     settings.INTEGRATIONS_ATTEMPT_TIMEOUT = 0.5
     release = threading.Event()
@@ -290,7 +197,7 @@ def test_a_hanging_receiver_is_cut_off_by_the_timeout(
 
     httpserver.expect_request("/hang", method="POST").respond_with_handler(hang)
     Webhook.objects.create(account=account, url=httpserver.url_for("/hang"))
-    complete(chat)
+    close(ticket)
     started = time.monotonic()
     try:
         run_worker()
@@ -306,12 +213,12 @@ def test_a_hanging_receiver_is_cut_off_by_the_timeout(
 
 
 def test_a_refused_connection_is_a_failed_attempt_with_the_reason(
-    chat: Chat, account: Account, run_worker: Callable[[], None]
+    ticket: Ticket, account: Team, run_worker: Callable[[], None]
 ) -> None:
     from integrations.testing import free_port
 
     Webhook.objects.create(account=account, url=f"http://127.0.0.1:{free_port()}/nobody-listens")
-    complete(chat)
+    close(ticket)
     run_worker()
     [attempt] = DeliveryAttempt.objects.all()
     assert attempt.status_code is None
@@ -320,11 +227,11 @@ def test_a_refused_connection_is_a_failed_attempt_with_the_reason(
 
 
 def test_a_large_response_is_stored_truncated(
-    chat: Chat, account: Account, httpserver: Any, run_worker: Callable[[], None]
+    ticket: Ticket, account: Team, httpserver: Any, run_worker: Callable[[], None]
 ) -> None:
     httpserver.expect_request("/big", method="POST").respond_with_data("x" * 200_000)
     Webhook.objects.create(account=account, url=httpserver.url_for("/big"))
-    complete(chat)
+    close(ticket)
     run_worker()
     [attempt] = DeliveryAttempt.objects.all()
     assert attempt.succeeded
@@ -332,14 +239,14 @@ def test_a_large_response_is_stored_truncated(
 
 
 def test_saving_succeeds_and_nothing_is_lost_while_redis_is_down(
-    chat: Chat, webhook: Webhook, receiver: Any, settings: Any, run_worker: Callable[[], None], redis_url: str
+    ticket: Ticket, webhook: Webhook, receiver: Any, settings: Any, run_worker: Callable[[], None], redis_url: str
 ) -> None:
     from integrations.queue import forget_queue, wakes_sent
     from integrations.testing import free_port
 
     settings.RQ_QUEUES = {"webhooks": {"URL": f"redis://127.0.0.1:{free_port()}/0"}}
     forget_queue()
-    complete(chat)  # the wake-up fails; the save must not
+    close(ticket)  # the wake-up fails; the save must not
     assert wakes_sent(10)
     assert Delivery.objects.get().status == Delivery.Status.PENDING
 
@@ -354,9 +261,9 @@ def test_saving_succeeds_and_nothing_is_lost_while_redis_is_down(
 
 
 def test_a_redis_that_never_answers_delays_no_save_and_its_wake_up_is_queued_once_it_answers(
-    chat: Chat, webhook: Webhook, receiver: Any, settings: Any, run_worker: Callable[[], None], redis_url: str
+    ticket: Ticket, webhook: Webhook, receiver: Any, settings: Any, run_worker: Callable[[], None], redis_url: str
 ) -> None:
-    """The wake-up goes from a thread of its own: the request that completes a chat never waits for Redis."""
+    """The wake-up goes from a thread of its own: the request that closes a ticket never waits for Redis."""
     from integrations.queue import forget_queue, wakes_sent, webhooks_queue
     from tests.helpers import silent_server
 
@@ -364,7 +271,7 @@ def test_a_redis_that_never_answers_delays_no_save_and_its_wake_up_is_queued_onc
         settings.RQ_QUEUES = {"webhooks": {"URL": f"redis://127.0.0.1:{redis.port}/0"}}
         forget_queue()
         started = time.monotonic()
-        complete(chat)
+        close(ticket)
         waited = time.monotonic() - started
         assert not wakes_sent(0.5)  # the waking thread is stuck on the silent Redis; the save was not
         redis.hang_up()  # the silent Redis goes away: the waking thread's call fails and it goes on
@@ -372,14 +279,14 @@ def test_a_redis_that_never_answers_delays_no_save_and_its_wake_up_is_queued_onc
     assert waited < 5  # without its own thread the save would wait for Redis as long as it stays silent
     settings.RQ_QUEUES = {"webhooks": {"URL": redis_url}}
     forget_queue()
-    Chat.objects.create(flow=chat.flow, identifier="after", status=Chat.Status.COMPLETED)
+    close(Ticket.objects.create(team=ticket.team, reference="after"))
     assert wakes_sent(10) and webhooks_queue().count == 1
     run_worker()
-    assert sorted(body["data"]["identifier"] for body in bodies(receiver)) == ["after", chat.identifier]
+    assert sorted(body["data"]["reference"] for body in bodies(receiver)) == ["after", ticket.reference]
 
 
 def test_a_job_sends_a_bounded_batch_and_queues_a_fresh_job_for_the_rest(
-    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None], settings: Any
+    account: Team, webhook: Webhook, receiver: Any, run_worker: Callable[[], None], settings: Any
 ) -> None:
     from integrations.jobs import deliver_webhook
 
@@ -387,7 +294,7 @@ def test_a_job_sends_a_bounded_batch_and_queues_a_fresh_job_for_the_rest(
     settings.INTEGRATIONS_BATCH_SIZE = 2
     with transaction.atomic():
         for number in range(7):
-            Chat.objects.create(flow=flow, identifier=f"c{number}", status=Chat.Status.COMPLETED)
+            close(Ticket.objects.create(team=account, reference=f"c{number}"))
     from integrations.queue import wakes_sent, webhooks_queue
 
     assert wakes_sent(10)
@@ -399,11 +306,11 @@ def test_a_job_sends_a_bounded_batch_and_queues_a_fresh_job_for_the_rest(
 
 
 def test_a_job_out_of_time_gives_its_unsent_claims_back(
-    flow: Flow, webhook: Webhook, receiver: Any, settings: Any
+    account: Team, webhook: Webhook, receiver: Any, settings: Any
 ) -> None:
     from integrations.jobs import deliver_webhook
 
-    Chat.objects.create(flow=flow, identifier="late", status=Chat.Status.COMPLETED)
+    close(Ticket.objects.create(team=account, reference="late"))
     settings.INTEGRATIONS_JOB_MAX_SECONDS = 0
     assert deliver_webhook(webhook.pk) == 0
     delivery = Delivery.objects.get()
@@ -413,9 +320,9 @@ def test_a_job_out_of_time_gives_its_unsent_claims_back(
 
 
 def test_a_deactivated_webhook_is_not_sent_to(
-    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+    ticket: Ticket, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
-    complete(chat)
+    close(ticket)
     Webhook.objects.filter(pk=webhook.pk).update(is_active=False)
     run_worker()
     assert bodies(receiver) == []
@@ -423,7 +330,7 @@ def test_a_deactivated_webhook_is_not_sent_to(
 
 
 def test_a_webhook_deleted_while_its_request_is_in_flight_is_no_error(
-    chat: Chat, account: Account, httpserver: Any, run_worker: Callable[[], None]
+    ticket: Ticket, account: Team, httpserver: Any, run_worker: Callable[[], None]
 ) -> None:
     def delete_the_webhook(request: Request) -> Response:
         try:
@@ -434,7 +341,7 @@ def test_a_webhook_deleted_while_its_request_is_in_flight_is_no_error(
 
     httpserver.expect_request("/vanishing", method="POST").respond_with_handler(delete_the_webhook)
     Webhook.objects.create(account=account, url=httpserver.url_for("/vanishing"))
-    complete(chat)
+    close(ticket)
     run_worker()
     assert len(bodies(httpserver, "/vanishing")) == 1
     delivery = Delivery.objects.get()
@@ -446,32 +353,26 @@ def test_a_webhook_deleted_while_its_request_is_in_flight_is_no_error(
     assert webhooks_queue().failed_job_registry.count == 0
 
 
-def test_loading_fixtures_sends_nothing(flow: Flow, webhook: Webhook, receiver: Any) -> None:
+def test_loading_fixtures_sends_nothing(account: Team, webhook: Webhook, receiver: Any) -> None:
     from django.core import serializers
     from django.utils import timezone
 
     fixture = serializers.serialize(
         "json",
         [
-            Chat(
-                pk=999,
-                flow=flow,
-                identifier="from-a-fixture",
-                status=Chat.Status.COMPLETED,
-                started_at=timezone.now(),
-            )
+            Ticket(pk=999, team=account, reference="from-a-fixture", closed_at=timezone.now()),
         ],
     )
     for loaded in serializers.deserialize("json", fixture):
         loaded.save()  # what loaddata does: a raw save
-    assert Chat.objects.filter(identifier="from-a-fixture").exists()
+    assert Ticket.objects.filter(reference="from-a-fixture").exists()
     assert not Event.objects.exists()
 
 
 @pytest.mark.parametrize(("status", "expected_delay"), [(429, 35), (503, 35), (500, 20)])
 def test_retry_after_is_honoured_on_429_and_503_within_the_schedule(
-    chat: Chat,
-    account: Account,
+    ticket: Ticket,
+    account: Team,
     httpserver: Any,
     run_worker: Callable[[], None],
     settings: Any,
@@ -484,7 +385,7 @@ def test_retry_after_is_honoured_on_429_and_503_within_the_schedule(
     )
     Webhook.objects.create(account=account, url=httpserver.url_for("/busy"))
     before = time.time()
-    complete(chat)
+    close(ticket)
     run_worker()
     delivery = Delivery.objects.get()
     assert delivery.next_attempt_at is not None
@@ -492,7 +393,7 @@ def test_retry_after_is_honoured_on_429_and_503_within_the_schedule(
 
 
 def test_successes_written_together_keep_their_order_with_failures(
-    flow: Flow, account: Account, httpserver: Any, settings: Any
+    account: Team, httpserver: Any, settings: Any
 ) -> None:
     from integrations.jobs import deliver_webhook
 
@@ -507,7 +408,7 @@ def test_successes_written_together_keep_their_order_with_failures(
     webhook = Webhook.objects.create(account=account, url=httpserver.url_for("/mixed"))
     with transaction.atomic():
         for number in range(3):
-            Chat.objects.create(flow=flow, identifier=f"m{number}", status=Chat.Status.COMPLETED)
+            close(Ticket.objects.create(team=account, reference=f"m{number}"))
     assert deliver_webhook(webhook.pk) == 3
     statuses = list(Delivery.objects.order_by("id").values_list("status", "attempt_count"))
     assert statuses == [("succeeded", 1), ("succeeded", 1), ("pending", 1)]

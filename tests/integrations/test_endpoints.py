@@ -17,10 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 from werkzeug import Request, Response
 
-from accounts.models import Account
-from chats.integrations import EXAMPLE_FLOW_ID
-from chats.models import Chat, Feedback, Flow
-from chats.models import Response as ChatResponse
 from integrations.adapter import event_type as declared
 from integrations.adapter import subscribable_names
 from integrations.jobs import deliver_webhook
@@ -28,6 +24,9 @@ from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
 from integrations.outbox import deliveries_to_recover, webhook_recover, webhook_send_example
 from integrations.signals import signals_sent, webhook_failing, webhook_recovered
 from tests.helpers import endpoint_form, rate_window_with_room
+from tests.testhost.integrations import EXAMPLE_TICKET_ID
+from tests.testhost.models import Note, Team, Ticket
+from tests.testhost.objects import close
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,37 +35,38 @@ def types_at(server: Any, path: str) -> list[str]:
     return [json.loads(request.get_data())["type"] for request, _ in server.log if request.path == path]
 
 
-def complete_delete_and_give_feedback(flow: Flow, identifier: str) -> None:
-    chat = Chat.objects.create(flow=flow, identifier=identifier, status=Chat.Status.COMPLETED)
-    answer = ChatResponse.objects.create(chat=chat, prompt=flow.prompts.first(), answer="Paris")
-    Feedback.objects.create(response=answer, text="Right")
-    chat.delete()
+def close_note_and_delete(account: Team, reference: str) -> None:
+    ticket = close(Ticket.objects.create(team=account, reference=reference))
+    Note.objects.create(ticket=ticket, text="Right")
+    ticket.delete()
 
 
 def test_each_endpoint_receives_only_the_events_it_subscribes_to(
-    account: Account, flow: Flow, httpserver: Any, run_worker: Callable[[], None]
+    account: Team, httpserver: Any, run_worker: Callable[[], None]
 ) -> None:
     for path in ("/crm", "/ops", "/all"):
         httpserver.expect_request(path, method="POST").respond_with_data("ok")
-    crm = Webhook.objects.create(account=account, url=httpserver.url_for("/crm"), event_types=["completed"])
-    Webhook.objects.create(account=account, url=httpserver.url_for("/ops"), event_types=["deleted", "feedbackUpdated"])
+    crm = Webhook.objects.create(account=account, url=httpserver.url_for("/crm"), event_types=["ticket.closed"])
+    Webhook.objects.create(
+        account=account, url=httpserver.url_for("/ops"), event_types=["ticket.deleted", "note.changed"]
+    )
     Webhook.objects.create(account=account, url=httpserver.url_for("/all"))
-    complete_delete_and_give_feedback(flow, "p1")
+    close_note_and_delete(account, "p1")
     run_worker()
-    assert types_at(httpserver, "/crm") == ["completed"]
-    assert sorted(types_at(httpserver, "/ops")) == ["deleted", "feedbackUpdated"]
-    assert sorted(types_at(httpserver, "/all")) == ["completed", "deleted", "feedbackUpdated"]
+    assert types_at(httpserver, "/crm") == ["ticket.closed"]
+    assert sorted(types_at(httpserver, "/ops")) == ["note.changed", "ticket.deleted"]
+    assert sorted(types_at(httpserver, "/all")) == ["note.changed", "ticket.closed", "ticket.deleted"]
     # An event no endpoint wants is not recorded for it at all.
-    assert not Delivery.objects.filter(webhook=crm).exclude(event__type="completed").exists()
+    assert not Delivery.objects.filter(webhook=crm).exclude(event__type="ticket.closed").exists()
 
 
-def test_an_event_nobody_subscribes_to_is_not_recorded(account: Account, flow: Flow) -> None:
-    Webhook.objects.create(account=account, url="http://127.0.0.1:9/x", event_types=["deleted"])
-    Chat.objects.create(flow=flow, identifier="p", status=Chat.Status.COMPLETED)
+def test_an_event_nobody_subscribes_to_is_not_recorded(account: Team) -> None:
+    Webhook.objects.create(account=account, url="http://127.0.0.1:9/x", event_types=["ticket.deleted"])
+    close(Ticket.objects.create(team=account, reference="p"))
     assert not Event.objects.exists()
 
 
-def test_an_example_is_signed_logged_and_has_the_documented_shape_with_flow_id_0(
+def test_an_example_is_signed_logged_and_has_the_documented_shape_with_ticket_id_0(
     webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
     from jsonschema import Draft202012Validator
@@ -79,24 +79,24 @@ def test_an_example_is_signed_logged_and_has_the_documented_shape_with_flow_id_0
     for raw, headers in sent:
         body = standardwebhooks.Webhook(webhook.secret).verify(raw, headers)
         Draft202012Validator(declared(body["type"]).body_schema).validate(body)
-        assert body["data"]["flowId"] == EXAMPLE_FLOW_ID
+        assert body["data"]["ticketId"] == EXAMPLE_TICKET_ID
     assert Event.objects.filter(is_example=True).count() == len(subscribable_names())
 
 
 def test_examples_go_only_to_the_chosen_endpoint_even_if_it_did_not_subscribe(
-    account: Account, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+    account: Team, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
     other = Webhook.objects.create(account=account, url=receiver.url_for("/other"))
-    Webhook.objects.filter(pk=webhook.pk).update(event_types=["completed"])
+    Webhook.objects.filter(pk=webhook.pk).update(event_types=["ticket.closed"])
     webhook.refresh_from_db()
-    webhook_send_example(webhook=webhook, event_type="deleted")
+    webhook_send_example(webhook=webhook, event_type="ticket.deleted")
     run_worker()
-    assert types_at(receiver, "/hook") == ["deleted"]
+    assert types_at(receiver, "/hook") == ["ticket.deleted"]
     assert not Delivery.objects.filter(webhook=other).exists()
 
 
 def failed_delivery(webhook: Webhook, *, created: Any, last_attempt: Any) -> Delivery:
-    event = Event.objects.create(account_id=webhook.account_id, type="completed", body='{"type":"completed"}')
+    event = Event.objects.create(account_id=webhook.account_id, type="ticket.closed", body='{"type":"ticket.closed"}')
     delivery = Delivery.objects.create(
         event=event, webhook=webhook, status=Delivery.Status.FAILED, attempt_count=8, last_attempt_at=last_attempt
     )
@@ -153,7 +153,7 @@ def test_recovery_from_the_page_counts_first_then_resends_and_is_rate_limited(
 
 
 def test_the_admins_are_told_once_when_an_endpoint_fails_and_once_when_it_recovers(
-    account: Account, flow: Flow, admin_user: Any, httpserver: Any, settings: Any
+    account: Team, admin_user: Any, httpserver: Any, settings: Any
 ) -> None:
     settings.INTEGRATIONS_ALERT_AFTER_FAILURES = 2
     settings.INTEGRATIONS_RETRY_SCHEDULE = "0,0,0,0,0,0"
@@ -166,7 +166,7 @@ def test_the_admins_are_told_once_when_an_endpoint_fails_and_once_when_it_recove
     webhook_recovered.connect(lambda sender, **kw: told.append("recovered"), weak=False, dispatch_uid="t-recovered")
     try:
         for number in range(4):
-            Chat.objects.create(flow=flow, identifier=f"c{number}", status=Chat.Status.COMPLETED)
+            close(Ticket.objects.create(team=account, reference=f"c{number}"))
         deliver_webhook(webhook.pk)  # four failures: past the threshold twice over
         webhook.refresh_from_db()
         assert webhook.failing_alert_at is not None
@@ -199,7 +199,7 @@ def test_custom_headers_are_sent_but_never_recorded_or_logged(
     )
     webhook.refresh_from_db()
     caplog.set_level("DEBUG")
-    webhook_send_example(webhook=webhook, event_type="completed")
+    webhook_send_example(webhook=webhook, event_type="ticket.closed")
     run_worker()
     [(request, _)] = receiver.log
     assert request.headers["Authorization"] == "Bearer s3cr3t-token"
@@ -213,14 +213,14 @@ def test_custom_headers_are_sent_but_never_recorded_or_logged(
 
 
 def test_the_attempt_records_where_it_went_and_what_the_receiver_answered(
-    account: Account, httpserver: Any, run_worker: Callable[[], None]
+    account: Team, httpserver: Any, run_worker: Callable[[], None]
 ) -> None:
     def answer(request: Request) -> Response:
         return Response("nope", status=422, headers={"X-Request-Id": "abc\u00e9", "Retry-After": "5"})
 
     httpserver.expect_request("/h", method="POST").respond_with_handler(answer)
     webhook = Webhook.objects.create(account=account, url=httpserver.url_for("/h"))
-    webhook_send_example(webhook=webhook, event_type="deleted")
+    webhook_send_example(webhook=webhook, event_type="ticket.deleted")
     run_worker()
     Webhook.objects.filter(pk=webhook.pk).update(url=httpserver.url_for("/moved"))
     attempt = DeliveryAttempt.objects.get()
@@ -229,9 +229,7 @@ def test_the_attempt_records_where_it_went_and_what_the_receiver_answered(
     assert attempt.error == "The receiver answered HTTP 422."
 
 
-def test_a_maximum_rate_spaces_the_attempts_out(
-    account: Account, flow: Flow, httpserver: Any, run_worker: Callable[[], None]
-) -> None:
+def test_a_maximum_rate_spaces_the_attempts_out(account: Team, httpserver: Any, run_worker: Callable[[], None]) -> None:
     arrivals: list[float] = []
 
     def answer(request: Request) -> Response:
@@ -241,7 +239,7 @@ def test_a_maximum_rate_spaces_the_attempts_out(
     httpserver.expect_request("/paced", method="POST").respond_with_handler(answer)
     webhook = Webhook.objects.create(account=account, url=httpserver.url_for("/paced"), max_rate=10)
     for number in range(5):
-        Chat.objects.create(flow=flow, identifier=f"p{number}", status=Chat.Status.COMPLETED)
+        close(Ticket.objects.create(team=account, reference=f"p{number}"))
     run_worker()
     assert len(arrivals) == 5
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
@@ -251,18 +249,18 @@ def test_a_maximum_rate_spaces_the_attempts_out(
 
 
 def test_two_endpoints_saved_through_the_page_each_get_their_events(
-    client: Client, admin_user: Any, flow: Flow, httpserver: Any, run_worker: Callable[[], None]
+    client: Client, admin_user: Any, account: Team, httpserver: Any, run_worker: Callable[[], None]
 ) -> None:
     for path in ("/a", "/b"):
         httpserver.expect_request(path, method="POST").respond_with_data("ok")
     client.force_login(admin_user)
     tab = reverse("integrations:webhook")
-    client.post(tab, endpoint_form(httpserver.url_for("/a"), event_types=["completed"]))
-    client.post(tab, endpoint_form(httpserver.url_for("/b"), event_types=["deleted"]))
-    chat = Chat.objects.create(flow=flow, identifier="both", status=Chat.Status.COMPLETED)
-    chat.delete()
+    client.post(tab, endpoint_form(httpserver.url_for("/a"), event_types=["ticket.closed"]))
+    client.post(tab, endpoint_form(httpserver.url_for("/b"), event_types=["ticket.deleted"]))
+    ticket = close(Ticket.objects.create(team=account, reference="both"))
+    ticket.delete()
     run_worker()
-    assert types_at(httpserver, "/a") == ["completed"]
-    assert types_at(httpserver, "/b") == ["deleted"]
+    assert types_at(httpserver, "/a") == ["ticket.closed"]
+    assert types_at(httpserver, "/b") == ["ticket.deleted"]
     page = client.get(tab).content.decode()
     assert page.count("100% of 1 succeeded") == 2  # each one's health, on the tab

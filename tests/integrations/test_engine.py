@@ -17,14 +17,14 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Account
-from chats.models import Chat, Flow
 from integrations.health import EndpointHealth
 from integrations.models import Delivery, DeliveryAttempt, EndpointHour, Webhook
 from integrations.sending import store
 from integrations.sending.endpoints import Endpoint, Lane, lane, pace_delay, window
 from integrations.sending.engine import Engine
 from integrations.tallies import hour_of
+from tests.testhost.models import Team, Ticket
+from tests.testhost.objects import close
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,13 +66,12 @@ class SlowReceiver:
         self.server.server_close()
 
 
-def webhook_with_completed_chats(name: str, url: str, count: int) -> Webhook:
-    account = Account.objects.create(name=name)
-    flow = Flow.objects.create(account=account, name="Flow")
+def webhook_with_closed_tickets(name: str, url: str, count: int) -> Webhook:
+    account = Team.objects.create(name=name)
     webhook = Webhook.objects.create(account=account, url=url)
     with transaction.atomic():
         for number in range(count):
-            Chat.objects.create(flow=flow, identifier=f"w{number}", status=Chat.Status.COMPLETED)
+            close(Ticket.objects.create(team=account, reference=f"w{number}"))
     return webhook
 
 
@@ -95,7 +94,7 @@ def test_a_healthy_endpoint_that_takes_a_while_gets_its_window_after_one_probe(
 ) -> None:
     settings.INTEGRATIONS_ENDPOINT_CONCURRENCY = 4
     receiver = slow_receivers(0.05)
-    webhook = webhook_with_completed_chats("Slow but fine", receiver.url, 12)
+    webhook = webhook_with_closed_tickets("Slow but fine", receiver.url, 12)
     assert Engine.deliver_once([webhook.pk]) == 12
     assert Delivery.objects.filter(status=Delivery.Status.SUCCEEDED).count() == 12
     assert receiver.most_in_flight == 4  # the window opened after the first success, never past the cap
@@ -104,7 +103,7 @@ def test_a_healthy_endpoint_that_takes_a_while_gets_its_window_after_one_probe(
 def test_an_endpoint_with_a_recent_success_opens_its_window_at_once(settings: Any, slow_receivers: Any) -> None:
     settings.INTEGRATIONS_ENDPOINT_CONCURRENCY = 4
     receiver = slow_receivers(0.3)
-    webhook = webhook_with_completed_chats("Known to answer", receiver.url, 4)
+    webhook = webhook_with_closed_tickets("Known to answer", receiver.url, 4)
     now = timezone.now()
     EndpointHour.objects.create(
         webhook=webhook, hour=hour_of(now), attempts=1, succeeded=1, last_attempt_at=now, last_succeeded=True
@@ -117,7 +116,7 @@ def test_a_failing_endpoint_gets_one_attempt_at_a_time(settings: Any, slow_recei
     settings.INTEGRATIONS_ENDPOINT_CONCURRENCY = 4
     settings.INTEGRATIONS_BREAKER_FAILURES = 100
     receiver = slow_receivers(0.05, status=500)
-    webhook = webhook_with_completed_chats("Failing", receiver.url, 6)
+    webhook = webhook_with_closed_tickets("Failing", receiver.url, 6)
     assert Engine.deliver_once([webhook.pk]) == 6
     assert receiver.most_in_flight == 1
     assert Webhook.objects.get(pk=webhook.pk).consecutive_failures == 6
@@ -149,7 +148,7 @@ def test_an_endpoint_that_hangs_moves_to_the_troubled_lane_and_the_healthy_ones_
     settings.INTEGRATIONS_ATTEMPT_TIMEOUT = 3.0
     hanging = slow_receivers(2.5)
     fine = slow_receivers(0.0)
-    stuck = webhook_with_completed_chats("Hanging", hanging.url, 1)
+    stuck = webhook_with_closed_tickets("Hanging", hanging.url, 1)
     engine = Engine()
     engine.start()
     try:
@@ -157,7 +156,7 @@ def test_an_endpoint_that_hangs_moves_to_the_troubled_lane_and_the_healthy_ones_
         deadline = time.monotonic() + 5
         while hanging.in_flight == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
-        flowing = webhook_with_completed_chats("Flowing", fine.url, 5)
+        flowing = webhook_with_closed_tickets("Flowing", fine.url, 5)
         engine.wake([flowing.pk])
         deadline = time.monotonic() + 10
         while Delivery.objects.filter(webhook=flowing, status=Delivery.Status.SUCCEEDED).count() < 5:
@@ -175,15 +174,15 @@ def test_a_full_troubled_lane_holds_the_next_troubled_endpoint_until_a_place_fre
     settings.INTEGRATIONS_SENDER_TROUBLED_IN_FLIGHT = 1
     settings.INTEGRATIONS_BREAKER_FAILURES = 100
     receiver = slow_receivers(0.2, status=500)
-    first = webhook_with_completed_chats("Failing 1", receiver.url, 2)
-    second = webhook_with_completed_chats("Failing 2", receiver.url, 2)
+    first = webhook_with_closed_tickets("Failing 1", receiver.url, 2)
+    second = webhook_with_closed_tickets("Failing 2", receiver.url, 2)
     Webhook.objects.filter(pk__in=[first.pk, second.pk]).update(consecutive_failures=1, failing_since=timezone.now())
     assert Engine.deliver_once([first.pk, second.pk]) == 4
     assert receiver.most_in_flight == 1  # one troubled attempt in flight in the process, whatever the endpoint
 
 
 def test_claims_for_many_endpoints_are_one_update(settings: Any) -> None:
-    webhooks = [webhook_with_completed_chats(f"Claimed {n}", "http://127.0.0.1:9/x", 5) for n in range(3)]
+    webhooks = [webhook_with_closed_tickets(f"Claimed {n}", "http://127.0.0.1:9/x", 5) for n in range(3)]
     with CaptureQueriesContext(connection) as queries:
         claimed = store.deliveries_claim({webhooks[0].pk: 2, webhooks[1].pk: 5, webhooks[2].pk: 10})
     assert [len(claimed[webhook.pk]) for webhook in webhooks] == [2, 5, 5]
@@ -199,7 +198,7 @@ def test_the_writer_records_an_attempt_whose_claim_was_lost_and_skips_one_whose_
     when every delivery moved; a delivery another sender took over keeps its newer state."""
     from integrations.sending.transport import TransportResult
 
-    webhook = webhook_with_completed_chats("Recorded", "http://127.0.0.1:9/x", 3)
+    webhook = webhook_with_closed_tickets("Recorded", "http://127.0.0.1:9/x", 3)
     normal, taken_over, gone = store.deliveries_claim({webhook.pk: 3})[webhook.pk]
     Delivery.objects.filter(pk=taken_over.pk).update(claim_token=uuid.uuid4())  # another sender's claim now
     Delivery.objects.filter(pk=gone.pk).delete()  # its account deleted meanwhile, say
@@ -227,7 +226,7 @@ def test_the_writer_records_an_attempt_whose_claim_was_lost_and_skips_one_whose_
 
 
 def test_one_sender_per_endpoint_across_workers(settings: Any) -> None:
-    webhook = webhook_with_completed_chats("Held", "http://127.0.0.1:9/x", 1)
+    webhook = webhook_with_closed_tickets("Held", "http://127.0.0.1:9/x", 1)
     first, second = uuid.uuid4(), uuid.uuid4()
     assert [item.webhook.pk for item in store.endpoints_acquire(owner=first, webhook_ids=[webhook.pk])] == [webhook.pk]
     assert store.endpoints_acquire(owner=second, webhook_ids=[webhook.pk]) == []
@@ -241,7 +240,7 @@ def test_one_sender_per_endpoint_across_workers(settings: Any) -> None:
 
 def test_a_paced_endpoint_gets_its_attempts_spaced_out(settings: Any, slow_receivers: Any) -> None:
     receiver = slow_receivers(0.0)
-    webhook = webhook_with_completed_chats("Paced", receiver.url, 4)
+    webhook = webhook_with_closed_tickets("Paced", receiver.url, 4)
     Webhook.objects.filter(pk=webhook.pk).update(max_rate=5)
     assert Engine.deliver_once([webhook.pk]) == 4
     times = sorted(DeliveryAttempt.objects.values_list("attempted_at", flat=True))
@@ -252,7 +251,7 @@ def test_a_paced_endpoint_gets_its_attempts_spaced_out(settings: Any, slow_recei
 def test_a_warm_shutdown_records_what_was_sent_and_gives_back_the_rest(settings: Any, slow_receivers: Any) -> None:
     settings.INTEGRATIONS_ENDPOINT_CONCURRENCY = 1
     receiver = slow_receivers(0.5)
-    webhook = webhook_with_completed_chats("Interrupted", receiver.url, 5)
+    webhook = webhook_with_closed_tickets("Interrupted", receiver.url, 5)
     engine = Engine()
     engine.start()
     engine.wake([webhook.pk])
@@ -273,7 +272,7 @@ def test_a_stopped_engine_closes_its_database_connection(slow_receivers: Any) ->
 
     used: list[Any] = []
     receiver = slow_receivers(0.0)
-    webhook = webhook_with_completed_chats("Sent", receiver.url, 1)
+    webhook = webhook_with_closed_tickets("Sent", receiver.url, 1)
     engine = Engine()
     engine.start()
     original = store.endpoints_acquire
@@ -299,7 +298,7 @@ def test_a_stopped_engine_closes_its_database_connection(slow_receivers: Any) ->
 def test_a_wake_up_while_an_endpoint_is_let_go_takes_it_again(slow_receivers: Any) -> None:
     """A delivery committed as the engine lets its endpoint go is sent by this engine, not left for the sweeper."""
     receiver = slow_receivers(0.0)
-    webhook = webhook_with_completed_chats("Let go", receiver.url, 1)
+    webhook = webhook_with_closed_tickets("Let go", receiver.url, 1)
     letting_go, woken = threading.Event(), threading.Event()
     original = store.endpoints_release
 
@@ -315,9 +314,9 @@ def test_a_wake_up_while_an_endpoint_is_let_go_takes_it_again(slow_receivers: An
     try:
         engine.wake([webhook.pk])
         assert letting_go.wait(5)
-        flow = Flow.objects.get(account=webhook.account)
+        account = webhook.account
         store.endpoints_release = original  # type: ignore[assignment]
-        Chat.objects.create(flow=flow, identifier="late", status=Chat.Status.COMPLETED)
+        close(Ticket.objects.create(team=account, reference="late"))
         engine.wake([webhook.pk])
         woken.set()
         deadline = time.monotonic() + 5

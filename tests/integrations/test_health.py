@@ -10,23 +10,23 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from accounts.models import Account
-from chats.models import Chat, Flow
 from integrations.health import deliveries_failed_since_failing, webhook_enable
 from integrations.jobs import deliver_webhook
 from integrations.models import Delivery, DeliveryAttempt, Webhook
 from integrations.signals import signals_sent
+from tests.testhost.models import Team, Ticket
+from tests.testhost.objects import close
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def events(flow: Flow, count: int, prefix: str = "c") -> None:
+def events(account: Team, count: int, prefix: str = "c") -> None:
     for number in range(count):
-        Chat.objects.create(flow=flow, identifier=f"{prefix}{number}", status=Chat.Status.COMPLETED)
+        close(Ticket.objects.create(team=account, reference=f"{prefix}{number}"))
 
 
 @pytest.fixture
-def failing(account: Account, httpserver: Any, admin_user: Any) -> Webhook:
+def failing(account: Team, httpserver: Any, admin_user: Any) -> Webhook:
     admin_user.email = "ada@example.com"
     admin_user.save()
     httpserver.expect_request("/down", method="POST").respond_with_data("down", status=500)
@@ -34,9 +34,9 @@ def failing(account: Account, httpserver: Any, admin_user: Any) -> Webhook:
 
 
 def test_five_failures_in_a_row_open_the_breaker_and_hold_the_rest(
-    flow: Flow, failing: Webhook, httpserver: Any
+    account: Team, failing: Webhook, httpserver: Any
 ) -> None:
-    events(flow, 8)
+    events(account, 8)
     deliver_webhook(failing.pk)
     assert len(httpserver.log) == 5  # the sixth is not attempted
     failing.refresh_from_db()
@@ -51,8 +51,8 @@ def test_five_failures_in_a_row_open_the_breaker_and_hold_the_rest(
     assert len(httpserver.log) == 5
 
 
-def test_after_the_cooldown_one_probe_decides(flow: Flow, failing: Webhook, httpserver: Any) -> None:
-    events(flow, 8)
+def test_after_the_cooldown_one_probe_decides(account: Team, failing: Webhook, httpserver: Any) -> None:
+    events(account, 8)
     deliver_webhook(failing.pk)
     Webhook.objects.filter(pk=failing.pk).update(breaker_open_until=timezone.now())
     deliver_webhook(failing.pk)
@@ -71,8 +71,8 @@ def test_after_the_cooldown_one_probe_decides(flow: Flow, failing: Webhook, http
     assert failing.breaker_cooldown_seconds == 0
 
 
-def test_the_cooldown_doubles_up_to_an_hour(flow: Flow, failing: Webhook) -> None:
-    events(flow, 1)
+def test_the_cooldown_doubles_up_to_an_hour(account: Team, failing: Webhook) -> None:
+    events(account, 1)
     cooldowns = []
     for _ in range(9):
         Webhook.objects.filter(pk=failing.pk).update(breaker_open_until=timezone.now(), consecutive_failures=5)
@@ -84,13 +84,13 @@ def test_the_cooldown_doubles_up_to_an_hour(flow: Flow, failing: Webhook) -> Non
 
 
 def test_a_410_disables_the_webhook_at_once_and_tells_the_admins(
-    flow: Flow, account: Account, httpserver: Any, admin_user: Any
+    account: Team, httpserver: Any, admin_user: Any
 ) -> None:
     admin_user.email = "ada@example.com"
     admin_user.save()
     httpserver.expect_request("/gone", method="POST").respond_with_data("gone", status=410)
     webhook = Webhook.objects.create(account=account, url=httpserver.url_for("/gone"))
-    events(flow, 3)
+    events(account, 3)
     deliver_webhook(webhook.pk)
     assert len(httpserver.log) == 1
     webhook.refresh_from_db()
@@ -106,9 +106,9 @@ def test_a_410_disables_the_webhook_at_once_and_tells_the_admins(
 
 
 def test_days_of_nothing_but_failures_disable_the_webhook(
-    flow: Flow, failing: Webhook, httpserver: Any, settings: Any
+    account: Team, failing: Webhook, httpserver: Any, settings: Any
 ) -> None:
-    events(flow, 2)
+    events(account, 2)
     Webhook.objects.filter(pk=failing.pk).update(
         failing_since=timezone.now() - timedelta(days=5, minutes=1), consecutive_failures=40
     )
@@ -123,9 +123,9 @@ def test_days_of_nothing_but_failures_disable_the_webhook(
 
 
 def test_re_enabling_can_resend_what_failed_meanwhile(
-    flow: Flow, failing: Webhook, httpserver: Any, run_worker: Callable[[], None]
+    account: Team, failing: Webhook, httpserver: Any, run_worker: Callable[[], None]
 ) -> None:
-    events(flow, 3)
+    events(account, 3)
     Webhook.objects.filter(pk=failing.pk).update(failing_since=timezone.now() - timedelta(days=6))
     deliver_webhook(failing.pk)
     failing.refresh_from_db()
@@ -142,8 +142,8 @@ def test_re_enabling_can_resend_what_failed_meanwhile(
     assert DeliveryAttempt.objects.count() == 4  # the failed one stays in the log
 
 
-def test_re_enabling_without_resending_leaves_the_failures_failed(flow: Flow, failing: Webhook) -> None:
-    events(flow, 2)
+def test_re_enabling_without_resending_leaves_the_failures_failed(account: Team, failing: Webhook) -> None:
+    events(account, 2)
     Webhook.objects.filter(pk=failing.pk).update(failing_since=timezone.now() - timedelta(days=6))
     deliver_webhook(failing.pk)
     failing.refresh_from_db()
@@ -151,30 +151,30 @@ def test_re_enabling_without_resending_leaves_the_failures_failed(flow: Flow, fa
     assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.FAILED}
 
 
-def test_a_success_resets_the_health(flow: Flow, account: Account, httpserver: Any) -> None:
+def test_a_success_resets_the_health(account: Team, httpserver: Any) -> None:
     httpserver.expect_request("/flaky", method="POST").respond_with_data("ok")
     webhook = Webhook.objects.create(
         account=account, url=httpserver.url_for("/flaky"), consecutive_failures=3, failing_since=timezone.now()
     )
-    events(flow, 1)
+    events(account, 1)
     deliver_webhook(webhook.pk)
     webhook.refresh_from_db()
     assert (webhook.consecutive_failures, webhook.failing_since) == (0, None)
 
 
-def test_deleting_a_webhook_cancels_what_was_on_its_way(flow: Flow, failing: Webhook) -> None:
-    events(flow, 2)
+def test_deleting_a_webhook_cancels_what_was_on_its_way(account: Team, failing: Webhook) -> None:
+    events(account, 2)
     failing.delete()
     assert set(Delivery.objects.values_list("status", "webhook")) == {(Delivery.Status.CANCELLED, None)}
 
 
 def test_events_while_disabled_are_kept_failed_and_resent_on_re_enabling(
-    flow: Flow, failing: Webhook, httpserver: Any, run_worker: Callable[[], None]
+    account: Team, failing: Webhook, httpserver: Any, run_worker: Callable[[], None]
 ) -> None:
-    events(flow, 1)
+    events(account, 1)
     Webhook.objects.filter(pk=failing.pk).update(failing_since=timezone.now() - timedelta(days=6))
     deliver_webhook(failing.pk)
-    events(flow, 2, prefix="while-disabled")
+    events(account, 2, prefix="while-disabled")
     assert Delivery.objects.filter(status=Delivery.Status.FAILED, attempt_count=0).count() == 2
     failing.refresh_from_db()
     assert deliveries_failed_since_failing(webhook=failing).count() == 3
@@ -183,7 +183,7 @@ def test_events_while_disabled_are_kept_failed_and_resent_on_re_enabling(
     httpserver.expect_request("/down", method="POST").respond_with_data("fixed")
     assert webhook_enable(webhook=failing, resend_failed=True) == 3
     run_worker()
-    assert sorted(body["data"]["identifier"] for body in (r.get_json() for r, _ in httpserver.log)) == [
+    assert sorted(body["data"]["reference"] for body in (r.get_json() for r, _ in httpserver.log)) == [
         "c0",
         "while-disabled0",
         "while-disabled1",
@@ -191,10 +191,10 @@ def test_events_while_disabled_are_kept_failed_and_resent_on_re_enabling(
 
 
 def test_a_webhook_paused_by_hand_holds_its_deliveries_unsent(
-    flow: Flow, failing: Webhook, run_worker: Callable[[], None]
+    account: Team, failing: Webhook, run_worker: Callable[[], None]
 ) -> None:
     Webhook.objects.filter(pk=failing.pk).update(is_active=False)
-    events(flow, 1)
+    events(account, 1)
     run_worker()
     held = Delivery.objects.get()
     assert (held.status, held.attempt_count) == (Delivery.Status.PENDING, 0)  # sent once it is resumed

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.models import Account
 from integrations.models import Delivery, DeliveryAttempt, EndpointDurations, EndpointHour, Event, Webhook
 from integrations.sending.store import attempts_write
 from integrations.stats import HOURS, webhook_charts, webhook_summary
 from integrations.tallies import duration_bucket
+from tests.testhost.models import Team
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def counted(webhook: Webhook, start: datetime, end: datetime) -> tuple[int, int]
 @examples
 @given(attempts=st.lists(attempt, max_size=60), batch=st.integers(min_value=1, max_value=60))
 def test_the_figures_are_the_counts_over_the_attempts(
-    attempts: list[tuple[int, bool, int]], batch: int, account: Account
+    attempts: list[tuple[int, bool, int]], batch: int, account: Team
 ) -> None:
     Event.objects.all().delete()
     EndpointHour.objects.all().delete()
@@ -115,7 +115,7 @@ def test_durations_are_kept_to_two_significant_figures(duration: int, bucket: in
 
 
 @pytest.mark.django_db(transaction=True)  # committed: a constraint checked at commit would refuse it there
-def test_an_attempt_of_a_deleted_endpoint_is_still_recorded(account: Account) -> None:
+def test_an_attempt_of_a_deleted_endpoint_is_still_recorded(account: Team) -> None:
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9/gone")
     event = Event.objects.create(account=account, type="test", body="{}")
     delivery = Delivery.objects.create(event=event, webhook=webhook, claim_token=uuid.uuid4())
@@ -127,7 +127,7 @@ def test_an_attempt_of_a_deleted_endpoint_is_still_recorded(account: Account) ->
     assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 1
 
 
-def test_deleting_an_endpoint_deletes_its_counts(account: Account, settings: Any) -> None:
+def test_deleting_an_endpoint_deletes_its_counts(account: Team, settings: Any) -> None:
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9/counted")
     record(webhook, [(0, True, 12), (60, False, 800)], 2)
     assert EndpointHour.objects.filter(webhook=webhook).exists()

@@ -9,10 +9,7 @@ in the log with a readable, storable error. Runs on SQLite and on PostgreSQL (`m
 from __future__ import annotations
 
 import gzip
-import socket
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -24,89 +21,18 @@ from hypothesis import strategies as st
 from rq import SimpleWorker
 from rq.registry import FailedJobRegistry
 
-from accounts.models import Account
-from chats.models import Chat, Flow
 from integrations.models import Delivery, DeliveryAttempt, Webhook
 from integrations.queue import wakes_sent, webhooks_queue
 from integrations.sending import signing, store
+from tests import hostile_receivers
+from tests.hostile_receivers import CUT_SHORT, HOSTILE_ANSWERS, RawReceiver, response
+from tests.testhost.models import Team, Ticket
+from tests.testhost.objects import close
+
+raw_receiver = hostile_receivers.raw_receiver  # the fixture: a raw-socket receiver on loopback
 
 # The worker runs after commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@dataclass
-class RawReceiver:
-    """A TCP server that reads one HTTP request per connection, then writes `answer` and closes."""
-
-    answer: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
-    # The answer by the request's path (its first line's second word), when set; `answer` otherwise.
-    answers_by_path: dict[bytes, bytes] = field(default_factory=dict)
-    requests: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def start(self) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.running = True
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    def _serve(self) -> None:
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(5)
-            try:
-                received = b""
-                while b"\r\n\r\n" not in received:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    received += chunk
-                head, _, body = received.partition(b"\r\n\r\n")
-                length = next(
-                    (
-                        int(line.split(b":")[1])
-                        for line in head.split(b"\r\n")
-                        if line.lower().startswith(b"content-length")
-                    ),
-                    0,
-                )
-                while len(body) < length:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    body += chunk
-                with self.lock:
-                    self.requests += 1
-                path = head.split(b"\r\n", 1)[0].split(b" ")[1:2]
-                conn.sendall(self.answers_by_path.get(path[0] if path else b"", self.answer))
-                conn.shutdown(socket.SHUT_WR)
-            except OSError:
-                return
-
-    def stop(self) -> None:
-        self.running = False
-        self.sock.close()
-
-
-@pytest.fixture
-def raw_receiver() -> Iterator[RawReceiver]:
-    receiver = RawReceiver()
-    receiver.start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture
@@ -114,8 +40,7 @@ def hostile(transactional_db: None, raw_receiver: RawReceiver, settings: Any) ->
     """hostile(answer) -> the delivery, after the real worker sent one event to a receiver answering `answer`."""
     settings.INTEGRATIONS_ATTEMPT_TIMEOUT = 2.0
     settings.INTEGRATIONS_RETRY_SCHEDULE = "3600"  # earlier examples' retries stay out of the way
-    account = Account.objects.create(name="Hostile receivers")
-    flow = Flow.objects.create(account=account, name="Flow")
+    account = Team.objects.create(name="Hostile receivers")
     webhook = Webhook.objects.create(account=account, url=raw_receiver.url())
     queue = webhooks_queue()
     count = iter(range(1_000_000))
@@ -126,7 +51,7 @@ def hostile(transactional_db: None, raw_receiver: RawReceiver, settings: Any) ->
         Webhook.objects.filter(pk=webhook.pk).update(
             is_active=True, disabled_at=None, consecutive_failures=0, failing_since=None, breaker_open_until=None
         )
-        Chat.objects.create(flow=flow, identifier=f"chat-{next(count)}", status=Chat.Status.COMPLETED)
+        close(Ticket.objects.create(team=account, reference=f"ticket-{next(count)}"))
         delivery = Delivery.objects.filter(webhook=webhook).order_by("-id").first()
         assert delivery is not None
         assert wakes_sent(10)
@@ -156,59 +81,6 @@ def assert_on_record(delivery: Delivery, *, cleaned: bool = True) -> DeliveryAtt
             delivery.status == Delivery.Status.PENDING and delivery.next_attempt_at is not None
         )
     return attempt
-
-
-def response(status_line: bytes, *headers: bytes, body: bytes = b"", length: bool = True) -> bytes:
-    lines = [status_line, *headers]
-    if length:
-        lines.append(b"Content-Length: %d" % len(body))
-    return b"\r\n".join(lines) + b"\r\n\r\n" + body
-
-
-# Answers that broke, or could break, a job; each must end as an attempt on record.
-HOSTILE_ANSWERS = {
-    # int("²") fails although "²".isdigit(): the job died before recording, and the same
-    # webhook-id was POSTed every minute for ever.
-    "Retry-After: superscript two": response(b"HTTP/1.1 429 Too Many Requests", b"Retry-After: \xb2"),
-    "Retry-After: superscript three": response(b"HTTP/1.1 503 Unavailable", b"Retry-After: \xb3"),
-    "Retry-After: superscript one": response(b"HTTP/1.1 429 Too Many Requests", b"Retry-After: \xb9"),
-    "Retry-After: 5,000 digits": response(b"HTTP/1.1 429 Too Many Requests", b"Retry-After: " + b"9" * 5000),
-    "Retry-After: a date that is not one": response(b"HTTP/1.1 503 X", b"Retry-After: Mon, 99 Foo 2026 25:61:61 GMT"),
-    "Retry-After: a NUL": response(b"HTTP/1.1 429 X", b"Retry-After: 1\x002"),
-    # PostgreSQL refused the error text that quoted this line ("cannot contain NUL (0x00) bytes").
-    "a NUL in the status line": b"HTTP/2\x00x 200 OK\r\n\r\n",
-    "a NUL in the reason": response(b"HTTP/1.1 500 Bo\x00om"),
-    "a NUL in the body": response(b"HTTP/1.1 500 Internal", body=b"before\x00after"),
-    "a NUL in a header": response(b"HTTP/1.1 500 Internal", b"X-Debug: a\x00b"),
-    "an escape sequence in the body": response(b"HTTP/1.1 400 Bad", body=b"\x1b[31mred\x1b[0m\x07"),
-    "invalid UTF-8 in the body": response(b"HTTP/1.1 500 Internal", body=b"\xff\xfe\xed\xa0\x80\xc0"),
-    "Latin-1 in a header": response(b"HTTP/1.1 500 Internal", b"X-Name: caf\xe9"),
-    "a redirect to a NUL": response(b"HTTP/1.1 302 Found", b"Location: /\x00x"),
-    "a header line without a colon": response(b"HTTP/1.1 200 OK", b"no colon here"),
-    "a header line of 70,000 bytes": response(b"HTTP/1.1 200 OK", b"X-Long: " + b"a" * 70_000),
-    "101 headers": response(b"HTTP/1.1 200 OK", *(b"X-%d: y" % n for n in range(101))),
-    "nothing at all": b"",
-    "bytes that are not HTTP": b"\x00\x01\x02\xff not http at all",
-    "HTTP/0.9 style": b"hello",
-    "status 999": response(b"HTTP/1.1 999 Odd"),
-    "status 0": response(b"HTTP/1.1 000 Zero"),
-    "status -1": response(b"HTTP/1.1 -1 Negative"),
-    "status in Unicode digits": response(b"HTTP/1.1 \xb2\xb2\xb2 Superscripts"),
-    "status of letters": response(b"HTTP/1.1 abc Letters"),
-    "a bad chunk size": response(b"HTTP/1.1 200 OK", b"Transfer-Encoding: chunked", body=b"zz\r\n", length=False),
-    "a chunked body cut short": response(
-        b"HTTP/1.1 200 OK", b"Transfer-Encoding: chunked", body=b"5\r\nab", length=False
-    ),
-    "a body shorter than its Content-Length": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc",
-    "gzip that is not gzip": response(b"HTTP/1.1 500 Internal", b"Content-Encoding: gzip", body=b"not gzip"),
-    "gzip of a NUL": response(b"HTTP/1.1 500 Internal", b"Content-Encoding: gzip", body=gzip.compress(b"\x00" * 100)),
-    "two Content-Lengths that differ": response(b"HTTP/1.1 500 X", b"Content-Length: 1", body=b"ab"),
-    "a header block cut short": b"HTTP/1.1 200 OK\r\nContent-Ty",
-    "a status line, then the end": b"HTTP/1.1 200 OK\r\n",
-    "headers without their empty line": b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n",
-}
-# Answers that end before their header block does: no answer at all, whatever status they started with.
-CUT_SHORT = ["a header block cut short", "a status line, then the end", "headers without their empty line"]
 
 
 @pytest.mark.parametrize("answer", HOSTILE_ANSWERS.values(), ids=HOSTILE_ANSWERS.keys())
@@ -291,10 +163,10 @@ def test_an_attempt_the_database_refuses_is_recorded_plainer(
 
 
 def test_a_delivery_whose_claims_keep_expiring_with_nothing_on_record_fails(
-    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+    account: Team, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
     """Three workers died mid-attempt on it: the fourth records it as failed instead of sending it again."""
-    Chat.objects.create(flow=flow, identifier="doomed", status=Chat.Status.COMPLETED)
+    close(Ticket.objects.create(team=account, reference="doomed"))
     for _ in range(3):  # each claim's worker dies: nothing is recorded, the lease runs out
         [claimed] = store.deliveries_claim({webhook.pk: 1})[webhook.pk]
         Delivery.objects.filter(pk=claimed.pk).update(claimed_until=timezone.now() - timedelta(hours=1))
@@ -310,9 +182,9 @@ def test_a_delivery_whose_claims_keep_expiring_with_nothing_on_record_fails(
 
 
 def test_claims_given_back_unused_do_not_count(
-    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+    account: Team, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
-    Chat.objects.create(flow=flow, identifier="given-back", status=Chat.Status.COMPLETED)
+    close(Ticket.objects.create(team=account, reference="given-back"))
     for _ in range(5):  # a job out of time gives its unused claims back
         store.deliveries_release(store.deliveries_claim({webhook.pk: 1})[webhook.pk])
     run_worker()

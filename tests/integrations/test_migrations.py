@@ -22,7 +22,7 @@ def test_a_previous_secret_becomes_a_retired_one_with_its_expiry() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps
-    account = old.get_model("accounts", "Account").objects.create(name="Upgraded")
+    account = old.get_model("testhost", "Team").objects.create(name="Upgraded")
     expires = timezone.now() + timedelta(hours=3)
     old.get_model("integrations", "Webhook").objects.create(
         account=account,
@@ -58,7 +58,7 @@ def test_event_types_stored_many_times_over_are_kept_once() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
-    account = old.get_model("accounts", "Account").objects.create(name="Upgraded")
+    account = old.get_model("testhost", "Team").objects.create(name="Upgraded")
     webhooks = old.get_model("integrations", "Webhook").objects
     bloated = webhooks.create(
         account=account, url="http://127.0.0.1:9/", secret="whsec_a", event_types=["deleted", "completed"] * 50_000
@@ -80,7 +80,7 @@ def test_deliveries_get_their_account_and_endpoints_their_counts_on_upgrade() ->
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
-    accounts = [old.get_model("accounts", "Account").objects.create(name=f"Upgraded {n}") for n in range(2)]
+    accounts = [old.get_model("testhost", "Team").objects.create(name=f"Upgraded {n}") for n in range(2)]
     now = timezone.now()
     deliveries = []
     for number in range(30):
@@ -160,7 +160,7 @@ def test_what_an_event_is_about_keeps_its_values_and_its_index_when_its_columns_
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
-    account = old.get_model("accounts", "Account").objects.create(name="Upgraded")
+    account = old.get_model("testhost", "Team").objects.create(name="Upgraded")
     event = old.get_model("integrations", "Event").objects.create(
         account=account, type="deleted", body="{}", flow_id=12, identifier="zoë"
     )
@@ -183,7 +183,7 @@ def test_api_keys_made_before_the_api_part_was_split_off_still_open_the_api(clie
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
-    account = old.get_model("accounts", "Account").objects.create(name="Upgraded")
+    account = old.get_model("testhost", "Team").objects.create(name="Upgraded")
     key, prefix, hashed = KeyGenerator().generate()  # a key as 0.1 made it
     old.get_model("integrations", "AccountAPIKey").objects.create(
         id=f"{prefix}.{hashed}", prefix=prefix, hashed_key=hashed, name="CRM sync", account=account
@@ -214,7 +214,7 @@ def test_a_project_without_the_api_part_keeps_no_empty_api_key_table(settings: A
     MigrationExecutor(connection).migrate([released])
     assert table not in tables()
     MigrationExecutor(connection).migrate(before)  # back: the table again, for 0.1's models
-    account = old.get_model("accounts", "Account").objects.create(name="Kept")
+    account = old.get_model("testhost", "Team").objects.create(name="Kept")
     old.get_model("integrations", "AccountAPIKey").objects.create(
         id="p.h", prefix="p", hashed_key="h", name="k", account=account
     )

@@ -17,13 +17,15 @@ SECRET_KEY = "no-stubs-test-only"
 INSTALLED_APPS = [
     "django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions",
     "django.contrib.messages", "django.contrib.staticfiles", "rest_framework", "rest_framework_api_key",
-    "django_rq", "django_htmx", "django_ratelimit", "accounts", "chats", "integrations",
+    "django_rq", "django_htmx", "django_ratelimit", "tests.testhost", "integrations", "integrations.contrib.api",
+    "integrations.contrib.prometheus",
 ]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 ROOT_URLCONF = "no_stubs_urls"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 RQ_QUEUES = {"webhooks": {"URL": "redis://127.0.0.1:1/0"}}
-INTEGRATIONS_ACCOUNT_MODEL = "accounts.Account"
+INTEGRATIONS_ACCOUNT_MODEL = "testhost.Team"
+INTEGRATIONS_ADAPTER = "tests.testhost.integrations.HelpDeskAdapter"
 """
 
 URLS = """

@@ -18,8 +18,6 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import Account
-from chats.models import Chat, Flow
 from dialogform_hooks.logging_config import FORMATTERS
 from integrations import sweeper
 from integrations.models import Delivery, Webhook
@@ -27,6 +25,8 @@ from integrations.outbox import delivery_resend
 from integrations.queue import forget_queue, redis_connection
 from integrations.webhooks import webhook_update
 from tests.helpers import MetricSamples, metric_samples, silent_server
+from tests.testhost.models import Team, Ticket
+from tests.testhost.objects import close
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "t" * 40
 
 
-def complete(flow: Flow, identifier: str) -> None:
-    Chat.objects.create(flow=flow, identifier=identifier, status=Chat.Status.COMPLETED)
+def complete(account: Team, identifier: str) -> None:
+    close(Ticket.objects.create(team=account, reference=identifier))
 
 
 def samples(client: Client) -> MetricSamples:
@@ -57,8 +57,8 @@ def metrics_on(settings: Any) -> None:
 # /healthz
 
 
-def test_healthz_is_200_with_the_figures_when_all_is_well(client: Client, webhook: Webhook, flow: Flow) -> None:
-    complete(flow, "due-now")
+def test_healthz_is_200_with_the_figures_when_all_is_well(client: Client, webhook: Webhook, account: Team) -> None:
+    complete(account, "due-now")
     answer = client.get("/healthz")
     assert answer.status_code == 200
     assert answer["Cache-Control"].startswith("max-age=0")
@@ -74,9 +74,9 @@ def test_healthz_is_200_with_the_figures_when_all_is_well(client: Client, webhoo
 
 
 def test_healthz_reports_when_a_worker_last_finished_a_job(
-    client: Client, webhook: Webhook, flow: Flow, run_worker: Callable[[], None]
+    client: Client, webhook: Webhook, account: Team, run_worker: Callable[[], None]
 ) -> None:
-    complete(flow, "sent")
+    complete(account, "sent")
     run_worker()
     body = client.get("/healthz").json()
     assert body["deliveries_due"] == 0
@@ -84,7 +84,7 @@ def test_healthz_reports_when_a_worker_last_finished_a_job(
     assert body["worker_last_job_finished_at"].endswith("+00:00")
 
 
-def test_healthz_counts_only_what_workers_should_send_now(client: Client, account: Account, flow: Flow) -> None:
+def test_healthz_counts_only_what_workers_should_send_now(client: Client, account: Team) -> None:
     """Paused endpoints hold theirs, a cooling-down one waits, a retry later is not due yet."""
     now = timezone.now()
     sending = Webhook.objects.create(account=account, url="https://sending.example.com/")
@@ -92,9 +92,9 @@ def test_healthz_counts_only_what_workers_should_send_now(client: Client, accoun
     Webhook.objects.create(
         account=account, url="https://cooling.example.com/", breaker_open_until=now + timedelta(minutes=5)
     )
-    complete(flow, "one")
+    complete(account, "one")
     Delivery.objects.filter(webhook=sending).update(next_attempt_at=now - timedelta(seconds=42))
-    complete(flow, "two")
+    complete(account, "two")
     Delivery.objects.filter(webhook=sending, event__subject_key="two").update(next_attempt_at=now + timedelta(hours=1))
     Delivery.objects.filter(webhook=paused).update(next_attempt_at=now - timedelta(hours=3))
     body = client.get("/healthz").json()
@@ -103,10 +103,10 @@ def test_healthz_counts_only_what_workers_should_send_now(client: Client, accoun
 
 
 def test_healthz_is_503_when_the_oldest_due_delivery_waited_too_long(
-    client: Client, settings: Any, webhook: Webhook, flow: Flow
+    client: Client, settings: Any, webhook: Webhook, account: Team
 ) -> None:
     settings.INTEGRATIONS_HEALTHZ_MAX_DUE_AGE = 60
-    complete(flow, "stuck")
+    complete(account, "stuck")
     Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=2))
     answer = client.get("/healthz")
     assert answer.status_code == 503
@@ -209,8 +209,7 @@ def test_metrics_counters_move_when_deliveries_succeed_and_fail(
     client: Client,
     metrics_on: None,
     settings: Any,
-    account: Account,
-    flow: Flow,
+    account: Team,
     httpserver: Any,
     run_worker: Callable[[], None],
 ) -> None:
@@ -221,34 +220,34 @@ def test_metrics_counters_move_when_deliveries_succeed_and_fail(
     down = Webhook.objects.create(account=account, url=httpserver.url_for("/down"))
     before = samples(client)
 
-    complete(flow, "one")
+    complete(account, "one")
     run_worker()
     after = samples(client)
 
     def moved(name: str, since: dict[Any, float] = before, **labels: str) -> float:
         return value(samples(client), name, **labels) - value(since, name, **labels)
 
-    assert moved("dialogform_webhook_attempts_total", outcome="succeeded", status_class="2xx") == 1
-    assert moved("dialogform_webhook_attempts_total", outcome="http_error", status_class="5xx") == 1
-    assert moved("dialogform_webhook_attempt_duration_seconds_count") == 2
-    assert moved("dialogform_webhook_first_attempt_lag_seconds_count") == 2  # both endpoints were healthy
-    assert moved("dialogform_webhook_deliveries_failed_total") == 1
-    assert moved("dialogform_webhook_endpoint_state_changes_total", state="failing") == 1
-    assert value(after, "dialogform_webhook_endpoints", state="active") == 1
-    assert value(after, "dialogform_webhook_endpoints", state="failing") == 1
-    assert value(after, "dialogform_webhook_deliveries_due") == 0
-    assert value(after, "dialogform_webhook_oldest_due_age_seconds") == 0
-    assert value(after, "dialogform_webhook_queue_jobs", state="queued") == 0
-    assert value(after, "dialogform_webhook_database_up") == 1
-    assert value(after, "dialogform_webhook_redis_up") == 1
-    assert value(after, "dialogform_webhook_workers") == 0  # the burst worker has gone
-    assert value(after, "dialogform_webhook_worker_last_job_finished_timestamp_seconds") > time.time() - 60
+    assert moved("webhook_attempts_total", outcome="succeeded", status_class="2xx") == 1
+    assert moved("webhook_attempts_total", outcome="http_error", status_class="5xx") == 1
+    assert moved("webhook_attempt_duration_seconds_count") == 2
+    assert moved("webhook_first_attempt_lag_seconds_count") == 2  # both endpoints were healthy
+    assert moved("webhook_deliveries_failed_total") == 1
+    assert moved("webhook_endpoint_state_changes_total", state="failing") == 1
+    assert value(after, "webhook_endpoints", state="active") == 1
+    assert value(after, "webhook_endpoints", state="failing") == 1
+    assert value(after, "webhook_deliveries_due") == 0
+    assert value(after, "webhook_oldest_due_age_seconds") == 0
+    assert value(after, "webhook_queue_jobs", state="queued") == 0
+    assert value(after, "webhook_database_up") == 1
+    assert value(after, "webhook_redis_up") == 1
+    assert value(after, "webhook_workers") == 0  # the burst worker has gone
+    assert value(after, "webhook_worker_last_job_finished_timestamp_seconds") > time.time() - 60
 
     # A resend is attempted again and counted, but is no first attempt: the lag would be the admin's delay.
     delivery_resend(delivery=Delivery.objects.get(webhook=down))
     run_worker()
-    assert moved("dialogform_webhook_attempts_total", since=after, outcome="http_error", status_class="5xx") == 1
-    assert moved("dialogform_webhook_first_attempt_lag_seconds_count", since=after) == 0
+    assert moved("webhook_attempts_total", since=after, outcome="http_error", status_class="5xx") == 1
+    assert moved("webhook_first_attempt_lag_seconds_count", since=after) == 0
 
 
 def test_metrics_say_which_part_is_down_and_still_answer(
@@ -259,17 +258,17 @@ def test_metrics_say_which_part_is_down_and_still_answer(
         port = closed.getsockname()[1]
     redis_elsewhere(f"redis://127.0.0.1:{port}/0")
     figures = samples(client)
-    assert value(figures, "dialogform_webhook_redis_up") == 0
-    assert value(figures, "dialogform_webhook_database_up") == 1
-    assert ("dialogform_webhook_workers", ()) not in figures
-    assert value(figures, "dialogform_webhook_endpoints", state="active") == 1
+    assert value(figures, "webhook_redis_up") == 0
+    assert value(figures, "webhook_database_up") == 1
+    assert ("webhook_workers", ()) not in figures
+    assert value(figures, "webhook_endpoints", state="active") == 1
 
 
 # Log lines
 
 
 def test_a_failed_attempt_logs_one_line_with_its_fields_and_no_secret(
-    account: Account, flow: Flow, httpserver: Any, run_worker: Callable[[], None], caplog: pytest.LogCaptureFixture
+    account: Team, httpserver: Any, run_worker: Callable[[], None], caplog: pytest.LogCaptureFixture
 ) -> None:
     body_marker = "answer-body-marker"
     httpserver.expect_request("/down").respond_with_data(body_marker, status=500)
@@ -278,7 +277,7 @@ def test_a_failed_attempt_logs_one_line_with_its_fields_and_no_secret(
         url=httpserver.url_for("/down?token=url-secret-marker"),
         custom_headers=[{"name": "X-Api-Key", "value": "header-secret-marker"}],
     )
-    complete(flow, "identifier-marker")
+    complete(account, "identifier-marker")
     with caplog.at_level(logging.INFO, logger="integrations"):
         run_worker()
     [line] = [record for record in caplog.records if record.getMessage().startswith("attempt failed")]
@@ -323,14 +322,14 @@ def _json_formatter() -> logging.Formatter:
 
 
 def test_every_change_of_an_endpoints_state_logs_a_line(
-    account: Account, flow: Flow, httpserver: Any, run_worker: Callable[[], None], caplog: pytest.LogCaptureFixture
+    account: Team, httpserver: Any, run_worker: Callable[[], None], caplog: pytest.LogCaptureFixture
 ) -> None:
     httpserver.expect_request("/gone").respond_with_data("", status=410)
     webhook = Webhook.objects.create(account=account, url=httpserver.url_for("/gone"))
     with caplog.at_level(logging.INFO, logger="integrations"):
         webhook_update(webhook=webhook, is_active=False)
         webhook_update(webhook=webhook, is_active=True)
-        complete(flow, "x")
+        complete(account, "x")
         run_worker()
     states = [record.state for record in caplog.records if hasattr(record, "state")]
     assert states == ["paused", "active", "failing", "disabled"]
@@ -341,7 +340,7 @@ def test_every_change_of_an_endpoints_state_logs_a_line(
 # The sweeper on several machines
 
 
-def test_sweepers_take_turns(webhook: Webhook, flow: Flow) -> None:
+def test_sweepers_take_turns(webhook: Webhook, account: Team) -> None:
     lock = redis_connection().lock(sweeper.SWEEP_LOCK, timeout=10)
     assert lock.acquire(blocking=False)
     try:

@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chats.integrations import COMPLETED, DELETED, FEEDBACK_UPDATED, completed_data, deleted_data, feedback_data
 from integrations import events
 from integrations.catalog import Built
 from integrations.destinations import BLOCKED_NETWORKS, address_is_public
 from integrations.validators import validate_webhook_url
+from tests.testhost.integrations import TICKET_CLOSED, closed_data
 
 # The fixtures used (fake DNS, settings) hold no state that one example could leave for the next.
 examples = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -101,33 +101,14 @@ def roundtrip(event: events.WebhookEvent) -> Any:
 
 
 ids = st.integers(min_value=1, max_value=2**63 - 1)
-scores = st.one_of(st.none(), st.integers(min_value=-(2**31), max_value=2**31))
+ratings = st.one_of(st.none(), st.integers(min_value=-(2**31), max_value=2**31))
 
 
-@given(flow_id=ids, identifier=unicode_text, score=scores)
-def test_completed_is_always_valid_json_of_the_documented_shape(flow_id: int, identifier: str, score: Any) -> None:
-    body = roundtrip(
-        events.built(COMPLETED, Built(1, completed_data(flow_id=flow_id, identifier=identifier, score=score)))
-    )
-    assert body == {"type": "completed", "data": {"flowId": flow_id, "identifier": identifier, "score": score}}
-
-
-@given(flow_id=ids, identifier=unicode_text)
-def test_deleted_is_always_valid_json_of_the_documented_shape(flow_id: int, identifier: str) -> None:
-    body = roundtrip(events.built(DELETED, Built(1, deleted_data(flow_id=flow_id, identifier=identifier))))
-    assert body == {"type": "deleted", "data": {"flowId": flow_id, "identifier": identifier}}
-
-
-@given(flow_id=ids, identifier=unicode_text, prompt_name=unicode_text)
-def test_feedback_updated_is_always_valid_json_of_the_documented_shape(
-    flow_id: int, identifier: str, prompt_name: str
-) -> None:
-    body = roundtrip(
-        events.built(
-            FEEDBACK_UPDATED, Built(1, feedback_data(flow_id=flow_id, identifier=identifier, prompt_name=prompt_name))
-        )
-    )
-    assert body == {
-        "type": "feedbackUpdated",
-        "data": {"flowId": flow_id, "identifier": identifier, "promptName": prompt_name},
-    }
+@given(ticket_id=ids, reference=unicode_text, rating=ratings)
+def test_a_body_is_always_valid_json_of_its_declared_shape(ticket_id: int, reference: str, rating: Any) -> None:
+    """Whatever text a host's object holds (lone surrogates, NUL, any script), its body is valid JSON in UTF-8."""
+    data = closed_data(ticket_id=ticket_id, reference=reference, rating=rating)
+    body = roundtrip(events.built(TICKET_CLOSED, Built(1, data)))
+    assert body["type"] == "ticket.closed" and body["data"].keys() == data.keys()
+    assert (body["data"]["ticketId"], body["data"]["rating"]) == (ticket_id, rating)
+    assert body["data"]["reference"] == reference

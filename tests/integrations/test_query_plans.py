@@ -20,10 +20,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account
 from integrations.contrib.api.keys import api_key_create
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
 from integrations.sending.store import attempts_write
+from tests.testhost.models import Team
 
 pytestmark = [
     pytest.mark.django_db,
@@ -41,13 +41,13 @@ HISTORY_TABLES = (
 
 
 @pytest.fixture
-def history(account: Account) -> dict[str, Any]:
+def history(account: Team) -> dict[str, Any]:
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9/plans")
     now = timezone.now()
     entries = []
     for number in range(60):
         event = Event.objects.create(
-            account=account, type="completed", body="{}", subject_id=1, subject_key=f"p{number}"
+            account=account, type="ticket.closed", body="{}", subject_id=1, subject_key=f"p{number}"
         )
         delivery = Delivery.objects.create(
             event=event, webhook=webhook, status="failed" if number % 5 == 0 else "succeeded", claim_token=uuid.uuid4()
@@ -84,7 +84,7 @@ def requests_made(client: Client, key: str, history: dict[str, Any]) -> list[tup
         (reverse("integrations:webhook"), {}),
         ("/api/v1/events/", auth),
         ("/api/v1/events/?type=completed", auth),
-        ("/api/v1/events/?flowId=1&identifier=p3", auth),  # DialogForm's subject_fields
+        ("/api/v1/events/?ticketId=1&reference=p3", auth),  # the test host's subject_fields
         (f"/api/v1/events/{history['event'].msg_id}/", auth),
         ("/api/v1/webhooks/", auth),
         ("/admin/integrations/delivery/", {}),

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from django.forms.models import model_to_dict
 
-from chats.models import Chat, Flow
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
 from integrations.rows import rows_insert
+from tests.testhost.models import Team, Ticket
+from tests.testhost.objects import close
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +22,8 @@ def stored(model: Any, pk: Any) -> dict[str, Any]:
     return model_to_dict(model.objects.get(pk=pk), exclude=["id"])
 
 
-def test_attempts_and_events_read_back_as_the_orm_writes_them(flow: Flow, webhook: Webhook) -> None:
-    Chat.objects.create(flow=flow, identifier="c", status=Chat.Status.COMPLETED)
+def test_attempts_and_events_read_back_as_the_orm_writes_them(account: Team, webhook: Webhook) -> None:
+    close(Ticket.objects.create(team=account, reference="c"))
     delivery = Delivery.objects.get()
     for number, text in enumerate(TEXTS):
         values = {
@@ -43,7 +44,7 @@ def test_attempts_and_events_read_back_as_the_orm_writes_them(flow: Flow, webhoo
         fast_pk = DeliveryAttempt.objects.exclude(pk=orm.pk).order_by("-id").values_list("pk", flat=True).first()
         assert stored(DeliveryAttempt, fast_pk) == stored(DeliveryAttempt, orm.pk)
 
-    event = Event(account_id=webhook.account_id, type="completed", body=TEXTS[2], subject_id=None, subject_key="i")
+    event = Event(account_id=webhook.account_id, type="ticket.closed", body=TEXTS[2], subject_id=None, subject_key="i")
     rows_insert([event])
     assert not event._state.adding  # saved: a later save() updates it
     read = Event.objects.get(pk=event.pk)

@@ -19,6 +19,7 @@ from integrations.signals import (
     webhook_disabled,
     webhook_enabled,
 )
+from tests.testhost.objects import close
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,22 +91,21 @@ def test_a_receiver_that_raises_never_undoes_the_change(webhook: Webhook, caplog
     assert "the host's receiver is broken" in caplog.text
 
 
-def sent_to_a_failing_receiver(chat: Any, receiver: Any, run_worker: Any) -> Delivery:
-    """Complete the chat and run the worker against a receiver that answers 500."""
+def sent_to_a_failing_receiver(ticket: Any, receiver: Any, run_worker: Any) -> Delivery:
+    """Close the ticket and run the worker against a receiver that answers 500."""
     receiver.clear_all_handlers()
     receiver.expect_request("/hook", method="POST").respond_with_data("nope", status=500)
-    chat.status = "completed"
-    chat.save()
+    close(ticket)
     run_worker()
     assert signals_sent(10)
     return Delivery.objects.get()
 
 
 def test_a_delivery_whose_retries_ran_out_sends_delivery_failed(
-    heard: list[Any], settings: Any, chat: Any, webhook: Webhook, receiver: Any, run_worker: Any
+    heard: list[Any], settings: Any, ticket: Any, webhook: Webhook, receiver: Any, run_worker: Any
 ) -> None:
     settings.INTEGRATIONS_RETRY_SCHEDULE = ""  # no retries: the first failure is the last
-    delivery = sent_to_a_failing_receiver(chat, receiver, run_worker)
+    delivery = sent_to_a_failing_receiver(ticket, receiver, run_worker)
     assert delivery.status == Delivery.Status.FAILED
     assert [(name, kwargs["delivery"].pk, kwargs["error"]) for name, kwargs in heard] == [
         ("failed", delivery.pk, "The receiver answered HTTP 500.")
@@ -113,9 +113,9 @@ def test_a_delivery_whose_retries_ran_out_sends_delivery_failed(
 
 
 def test_a_retry_is_not_a_failure_for_good(
-    heard: list[Any], chat: Any, webhook: Webhook, receiver: Any, run_worker: Any
+    heard: list[Any], ticket: Any, webhook: Webhook, receiver: Any, run_worker: Any
 ) -> None:
-    delivery = sent_to_a_failing_receiver(chat, receiver, run_worker)
+    delivery = sent_to_a_failing_receiver(ticket, receiver, run_worker)
     assert delivery.status == Delivery.Status.PENDING
     assert delivery.next_attempt_at is not None and delivery.next_attempt_at > timezone.now() - timedelta(seconds=1)
     assert heard == []

@@ -17,14 +17,14 @@ from integrations.sending.signing import request_headers
 
 def test_headers_verify_with_the_standardwebhooks_library() -> None:
     secret = new_signing_secret()
-    body = '{"type":"deleted","data":{"flowId":1,"identifier":"a"}}'
+    body = '{"type":"ticket.deleted","data":{"ticketId":1,"reference":"a"}}'
     headers = request_headers(msg_id="msg_1", timestamp=int(time.time()), body=body, secrets=[secret])
     assert standardwebhooks.Webhook(secret).verify(body, headers) == {
-        "type": "deleted",
-        "data": {"flowId": 1, "identifier": "a"},
+        "type": "ticket.deleted",
+        "data": {"ticketId": 1, "reference": "a"},
     }
     assert headers["Content-Type"] == "application/json"
-    assert headers["User-Agent"] == f"DialogForm-Webhooks/{integrations.__version__}"
+    assert headers["User-Agent"] == f"Django-Webhooks/{integrations.__version__}"
     assert headers["webhook-id"] == "msg_1"
 
 

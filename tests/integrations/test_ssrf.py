@@ -13,11 +13,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import Account
-from chats.models import Chat
 from integrations.models import Delivery, DeliveryAttempt, Webhook
 from integrations.validators import validate_webhook_url
 from tests.helpers import FakeDNS
+from tests.testhost.models import Team, Ticket
+from tests.testhost.objects import close
 
 PUBLIC = "93.184.215.14"
 
@@ -136,7 +136,7 @@ def test_the_table_holds_every_class_of_hostile_url() -> None:
 
 
 @pytest.mark.parametrize("url", HOSTILE_URLS)
-def test_hostile_urls_are_refused_at_save(url: str, hostile_dns: FakeDNS, account: Account) -> None:
+def test_hostile_urls_are_refused_at_save(url: str, hostile_dns: FakeDNS, account: Team) -> None:
     webhook = Webhook(account=account, url=url)
     with pytest.raises(ValidationError) as refused:
         webhook.full_clean()
@@ -155,11 +155,11 @@ def test_hostile_urls_are_refused_at_save(url: str, hostile_dns: FakeDNS, accoun
         "https://[2002:5db8:d70e::1]/",  # 6to4 of a public address
     ],
 )
-def test_public_destinations_are_accepted(url: str, hostile_dns: FakeDNS, account: Account) -> None:
+def test_public_destinations_are_accepted(url: str, hostile_dns: FakeDNS, account: Team) -> None:
     Webhook(account=account, url=url).full_clean()
 
 
-def test_the_refusal_says_why(hostile_dns: FakeDNS, account: Account) -> None:
+def test_the_refusal_says_why(hostile_dns: FakeDNS, account: Team) -> None:
     with pytest.raises(ValidationError) as refused:
         Webhook(account=account, url="http://mixed.example/").full_clean()
     [message] = refused.value.message_dict["url"]
@@ -171,7 +171,7 @@ def test_the_refusal_says_why(hostile_dns: FakeDNS, account: Account) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_name_that_now_resolves_to_loopback_is_not_sent_to(
-    hostile_dns: FakeDNS, account: Account, flow: Any, receiver: Any, run_worker: Callable[[], None]
+    hostile_dns: FakeDNS, account: Team, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
     # Saved while the name pointed at a public address...
     url = f"http://rebind.example:{receiver.port}/hook"
@@ -181,7 +181,7 @@ def test_a_name_that_now_resolves_to_loopback_is_not_sent_to(
     webhook.save()
     # ...then its DNS answer turns to the loopback receiver (DNS rebinding).
     hostile_dns.names["rebind.example"] = ["127.0.0.1"]
-    Chat.objects.create(flow=flow, identifier="r", status=Chat.Status.COMPLETED)
+    close(Ticket.objects.create(team=account, reference="r"))
     run_worker()
 
     assert receiver.log == []  # nothing reached the loopback receiver
@@ -196,11 +196,11 @@ def test_a_name_that_now_resolves_to_loopback_is_not_sent_to(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_connection_goes_to_the_vetted_address_with_the_original_host(
-    dns: FakeDNS, account: Account, flow: Any, receiver: Any, run_worker: Callable[[], None]
+    dns: FakeDNS, account: Team, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
     dns.names["hooks.customer.example"] = ["127.0.0.1"]
     Webhook.objects.create(account=account, url=f"http://hooks.customer.example:{receiver.port}/hook")
-    Chat.objects.create(flow=flow, identifier="h", status=Chat.Status.COMPLETED)
+    close(Ticket.objects.create(team=account, reference="h"))
     run_worker()
     [(request, _)] = receiver.log
     assert request.headers["Host"] == f"hooks.customer.example:{receiver.port}"
@@ -208,7 +208,7 @@ def test_the_connection_goes_to_the_vetted_address_with_the_original_host(
 
 @pytest.mark.django_db(transaction=True)
 def test_environment_proxies_cannot_route_around_the_guard(
-    monkeypatch: pytest.MonkeyPatch, account: Account, flow: Any, receiver: Any, run_worker: Callable[[], None]
+    monkeypatch: pytest.MonkeyPatch, account: Team, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
     proxied: list[str] = []
 
@@ -231,7 +231,7 @@ def test_environment_proxies_cannot_route_around_the_guard(
     monkeypatch.delenv("no_proxy", raising=False)
     try:
         Webhook.objects.create(account=account, url=receiver.url_for("/hook"))
-        Chat.objects.create(flow=flow, identifier="p", status=Chat.Status.COMPLETED)
+        close(Ticket.objects.create(team=account, reference="p"))
         run_worker()
     finally:
         proxy.shutdown()
@@ -257,11 +257,11 @@ def silent_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_dns_lookup_that_never_answers_counts_against_the_attempt(
-    silent_dns: None, account: Account, flow: Any, run_worker: Callable[[], None], settings: Any
+    silent_dns: None, account: Team, run_worker: Callable[[], None], settings: Any
 ) -> None:
     settings.INTEGRATIONS_ATTEMPT_TIMEOUT = 1.0
     Webhook.objects.create(account=account, url="http://silent.example/hook")  # saved before DNS went silent
-    Chat.objects.create(flow=flow, identifier="s", status=Chat.Status.COMPLETED)
+    close(Ticket.objects.create(team=account, reference="s"))
     started = time.monotonic()
     run_worker()
     # Within the attempt's bound (with room for a busy machine), not the resolver's own retries.
@@ -302,8 +302,7 @@ def counting_dns(monkeypatch: pytest.MonkeyPatch) -> CountingDNS:
 @pytest.mark.parametrize(("cache_seconds", "lookups"), [(10.0, 1), (0.0, 5)])
 def test_a_hosts_vetted_address_is_reused_for_a_few_seconds_then_vetted_again(
     counting_dns: CountingDNS,
-    account: Account,
-    flow: Any,
+    account: Team,
     receiver: Any,
     run_worker: Callable[[], None],
     settings: Any,
@@ -314,7 +313,7 @@ def test_a_hosts_vetted_address_is_reused_for_a_few_seconds_then_vetted_again(
     counting_dns.names["hooks.customer.example"] = ["127.0.0.1"]
     Webhook.objects.create(account=account, url=f"http://hooks.customer.example:{receiver.port}/hook")
     for number in range(5):
-        Chat.objects.create(flow=flow, identifier=f"c{number}", status=Chat.Status.COMPLETED)
+        close(Ticket.objects.create(team=account, reference=f"c{number}"))
     run_worker()
     assert len(receiver.log) == 5
     assert counting_dns.lookups.count("hooks.customer.example") == lookups
@@ -322,11 +321,11 @@ def test_a_hosts_vetted_address_is_reused_for_a_few_seconds_then_vetted_again(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_refusal_is_not_remembered(
-    counting_dns: CountingDNS, account: Account, flow: Any, receiver: Any, run_worker: Callable[[], None]
+    counting_dns: CountingDNS, account: Team, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
     url = f"http://flaky.example:{receiver.port}/hook"
     Webhook.objects.create(account=account, url=url)  # saved while it resolved; now it does not
-    Chat.objects.create(flow=flow, identifier="first", status=Chat.Status.COMPLETED)
+    close(Ticket.objects.create(team=account, reference="first"))
     run_worker()
     assert receiver.log == []
     counting_dns.names["flaky.example"] = ["127.0.0.1"]  # the answer came back

@@ -12,27 +12,28 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from chats.models import Chat, Flow
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
 from integrations.queue import wakes_sent, webhook_ensure_queued, webhook_wake, webhooks_queue
 from integrations.sweeper import deliveries_requeue_stranded, log_prune, sweep
+from tests.testhost.models import Team, Ticket
+from tests.testhost.objects import close
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def stranded(flow: Flow, count: int) -> None:
+def stranded(account: Team, count: int) -> None:
     """Deliveries due a minute ago, whose wake-ups Redis lost."""
     for number in range(count):
-        Chat.objects.create(flow=flow, identifier=f"s{number}", status=Chat.Status.COMPLETED)
+        close(Ticket.objects.create(team=account, reference=f"s{number}"))
     Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=1))
     assert wakes_sent(10)  # their wake-ups reached Redis, and are lost with it
     webhooks_queue().connection.flushall()
 
 
 def test_a_flushed_redis_strands_nothing(
-    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
+    account: Team, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
-    stranded(flow, 3)
+    stranded(account, 3)
     run_worker()
     assert len(receiver.log) == 0  # nothing in Redis any more
     assert deliveries_requeue_stranded() == 1  # one job for the webhook
@@ -41,16 +42,16 @@ def test_a_flushed_redis_strands_nothing(
     assert deliveries_requeue_stranded() == 0
 
 
-def test_a_job_still_waiting_is_not_queued_twice(flow: Flow, webhook: Webhook) -> None:
-    stranded(flow, 1)
+def test_a_job_still_waiting_is_not_queued_twice(account: Team, webhook: Webhook) -> None:
+    stranded(account, 1)
     assert webhook_ensure_queued(webhook_id=webhook.pk) is True
     assert webhook_ensure_queued(webhook_id=webhook.pk) is False
     assert deliveries_requeue_stranded() == 0
     assert webhooks_queue().count == 1
 
 
-def test_a_flag_whose_job_vanished_is_replaced(flow: Flow, webhook: Webhook) -> None:
-    stranded(flow, 1)
+def test_a_flag_whose_job_vanished_is_replaced(account: Team, webhook: Webhook) -> None:
+    stranded(account, 1)
     webhook_wake(webhook_id=webhook.pk)
     webhooks_queue().empty()  # the job is gone, its "queued" flag is not
     assert webhook_ensure_queued(webhook_id=webhook.pk) is True
@@ -58,13 +59,13 @@ def test_a_flag_whose_job_vanished_is_replaced(flow: Flow, webhook: Webhook) -> 
 
 
 def test_a_job_deleted_between_its_two_reads_is_replaced(
-    flow: Flow, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
+    account: Team, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A job that finishes (and, its result not kept, is deleted) while the sweeper looks at it: rq then says
     "Failed to retrieve status" rather than "no such job". The race, made certain on the real Redis."""
     from rq.job import Job
 
-    stranded(flow, 1)
+    stranded(account, 1)
     webhook_wake(webhook_id=webhook.pk)
     fetch = Job.fetch
 
@@ -78,11 +79,11 @@ def test_a_job_deleted_between_its_two_reads_is_replaced(
 
 
 def test_a_job_queued_too_long_is_presumed_swallowed_and_queued_again(
-    flow: Flow, webhook: Webhook, settings: Any
+    account: Team, webhook: Webhook, settings: Any
 ) -> None:
     # A killed worker's read can outlive it in Redis (its forked scheduler holds the socket) and
     # take the next job into rq's intermediate list, where nobody runs it.
-    stranded(flow, 1)
+    stranded(account, 1)
     assert webhook_ensure_queued(webhook_id=webhook.pk) is True
     settings.INTEGRATIONS_QUEUED_JOB_STALE_SECONDS = 0.2
     assert webhook_ensure_queued(webhook_id=webhook.pk) is False  # still young
@@ -92,9 +93,9 @@ def test_a_job_queued_too_long_is_presumed_swallowed_and_queued_again(
 
 
 def test_claimed_recent_inactive_and_cooling_down_deliveries_are_left_alone(
-    flow: Flow, webhook: Webhook, settings: Any
+    account: Team, webhook: Webhook, settings: Any
 ) -> None:
-    stranded(flow, 1)
+    stranded(account, 1)
     Delivery.objects.update(claimed_until=timezone.now() + timedelta(seconds=30))
     assert deliveries_requeue_stranded() == 0
     Delivery.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))  # the claim expired
@@ -110,11 +111,11 @@ def test_claimed_recent_inactive_and_cooling_down_deliveries_are_left_alone(
 
 
 def test_old_events_and_attempts_are_pruned_in_batches(
-    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None], settings: Any
+    account: Team, webhook: Webhook, receiver: Any, run_worker: Callable[[], None], settings: Any
 ) -> None:
     settings.INTEGRATIONS_PRUNE_BATCH = 2
     for number in range(5):
-        Chat.objects.create(flow=flow, identifier=f"p{number}", status=Chat.Status.COMPLETED)
+        close(Ticket.objects.create(team=account, reference=f"p{number}"))
     run_worker()
     old = timezone.now() - timedelta(days=31)
     Event.objects.update(created_at=old)
@@ -122,7 +123,7 @@ def test_old_events_and_attempts_are_pruned_in_batches(
     pending = Event.objects.first()
     assert pending is not None
     Delivery.objects.filter(event=pending).update(status=Delivery.Status.PENDING)
-    Chat.objects.create(flow=flow, identifier="recent", status=Chat.Status.COMPLETED)
+    close(Ticket.objects.create(team=account, reference="recent"))
     run_worker()
 
     assert log_prune(max_batches=1) == (2, 2)  # bounded
@@ -132,11 +133,11 @@ def test_old_events_and_attempts_are_pruned_in_batches(
     assert DeliveryAttempt.objects.count() == 1  # the recent one
 
 
-def test_sweep_goes_on_when_redis_is_down(flow: Flow, webhook: Webhook, settings: Any) -> None:
+def test_sweep_goes_on_when_redis_is_down(account: Team, webhook: Webhook, settings: Any) -> None:
     from integrations.queue import forget_queue
     from integrations.testing import free_port
 
-    stranded(flow, 1)
+    stranded(account, 1)
     settings.RQ_QUEUES = {"webhooks": {"URL": f"redis://127.0.0.1:{free_port()}/0"}}
     forget_queue()
     Event.objects.update(created_at=timezone.now() - timedelta(days=40))
@@ -145,8 +146,8 @@ def test_sweep_goes_on_when_redis_is_down(flow: Flow, webhook: Webhook, settings
     assert (outcome.requeued, outcome.events_pruned) == (0, 1)
 
 
-def test_the_command_does_one_pass_with_once(flow: Flow, webhook: Webhook) -> None:
-    stranded(flow, 2)
+def test_the_command_does_one_pass_with_once(account: Team, webhook: Webhook) -> None:
+    stranded(account, 2)
     out = io.StringIO()
     call_command("sweep_webhooks", "--once", stdout=out)
     assert out.getvalue().strip() == "requeued 1 webhook job(s); pruned 0 event(s) and 0 attempt(s)"
@@ -154,13 +155,13 @@ def test_the_command_does_one_pass_with_once(flow: Flow, webhook: Webhook) -> No
 
 
 def test_pruning_takes_the_endpoints_counts_past_retention_and_says_when_more_is_left(
-    flow: Flow, webhook: Webhook, receiver: Any, run_worker: Callable[[], None], settings: Any
+    account: Team, webhook: Webhook, receiver: Any, run_worker: Callable[[], None], settings: Any
 ) -> None:
     from integrations.models import EndpointDurations, EndpointHour
     from integrations.sweeper import PRUNE_BATCHES, SweepResult
 
     for number in range(3):
-        Chat.objects.create(flow=flow, identifier=f"c{number}", status=Chat.Status.COMPLETED)
+        close(Ticket.objects.create(team=account, reference=f"c{number}"))
     run_worker()
     assert EndpointHour.objects.get(webhook=webhook).attempts == 3
     EndpointHour.objects.update(hour=timezone.now() - timedelta(days=31))

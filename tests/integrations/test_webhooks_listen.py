@@ -20,7 +20,7 @@ from integrations.sending.signing import request_headers
 from integrations.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-BODY = '{"type":"completed","data":{"flowId":4,"identifier":"zoë","score":null}}'
+BODY = '{"type":"ticket.closed","data":{"ticketId":4,"reference":"zoë","rating":null}}'
 
 
 def signed(secret: str) -> dict[str, str]:
@@ -38,8 +38,7 @@ def listener() -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
         env={
             "PATH": "/usr/bin:/bin",
             "PYTHONUNBUFFERED": "1",
-            "DJANGO_SETTINGS_MODULE": "dialogform_hooks.settings",
-            "DEBUG": "1",  # a developer's tool, run as `make run` runs it
+            "DJANGO_SETTINGS_MODULE": "tests.testhost.settings",
         },
     )
     assert process.stdout is not None
@@ -58,8 +57,8 @@ def test_prints_each_notification_and_that_its_signature_verified(
     response = requests.post(url, data=BODY.encode(), headers=signed(secret), timeout=5)
     assert response.status_code == 200
     first, second = process.stdout.readline(), process.stdout.readline()
-    assert "completed msg_test signature verified (--secret 1)" in first
-    assert 'data: {"flowId": 4, "identifier": "zoë", "score": null}' in second
+    assert "ticket.closed msg_test signature verified (--secret 1)" in first
+    assert 'data: {"ticketId": 4, "reference": "zoë", "rating": null}' in second
 
     requests.post(url, data=BODY.encode(), headers=signed(new_signing_secret()), timeout=5)
     assert "signature NOT verified" in process.stdout.readline()
