@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -55,7 +56,10 @@ TEMPLATES = [
 ]
 
 # SQLite in a file (the suite's conftest names it), or the PostgreSQL of DATABASE_URL (bin/with-postgres).
-DATABASES = {"default": dj_database_url.config(default="sqlite:///" + str(BASE_DIR / "testhost.sqlite3"))}
+# (A command run with these settings outside pytest gets a file in the temporary directory, not in the tree.)
+DATABASES = {
+    "default": dj_database_url.config(default="sqlite:///" + str(Path(tempfile.gettempdir()) / "testhost.sqlite3"))
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Worker processes share the file with the test: writers wait for each other instead of failing.
     DATABASES["default"]["OPTIONS"] = {
