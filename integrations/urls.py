@@ -15,6 +15,11 @@ urlpatterns = [
     path("webhook/<int:webhook_id>/delete/", views.endpoint_delete, name="endpoint_delete"),
     path("webhook/<int:webhook_id>/enable/", views.endpoint_enable, name="endpoint_enable"),
     path("webhook/<int:webhook_id>/rotate-secret/", views.endpoint_rotate_secret, name="endpoint_rotate_secret"),
+    path(
+        "webhook/<int:webhook_id>/previous-secrets/<path:secret_prefix>/end/",
+        views.endpoint_end_secret,
+        name="endpoint_end_secret",
+    ),
     path("webhook/<int:webhook_id>/send-test/", views.endpoint_send_test, name="endpoint_send_test"),
     path("webhook/<int:webhook_id>/send-example/", views.endpoint_send_example, name="endpoint_send_example"),
     path("webhook/<int:webhook_id>/recover/", views.endpoint_recover, name="endpoint_recover"),

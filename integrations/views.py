@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,8 +33,12 @@ from .ratelimits import action_refusal, rate_in_words
 from .selectors import deliveries_for_account, delivery_for_account, endpoint_rows, log_page, troubled_endpoints
 from .stats import webhook_charts, webhook_summary
 from .webhooks import (
+    SECRET_PREFIX_SHOWN,
     EndpointsFull,
+    RetiredSecret,
+    Rotation,
     webhook_create,
+    webhook_end_retired_secret,
     webhook_of_account,
     webhook_pending_count,
     webhook_retired_secrets,
@@ -266,28 +270,68 @@ def endpoint_rotate_secret(request: HttpRequest, webhook_id: int) -> HttpRespons
     webhook = _endpoint(request, webhook_id)
     form = RotateSecretForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        dropped = webhook_rotate_secret(webhook=webhook, overlap_hours=form.cleaned_data["overlap_hours"])
-        retired = webhook_retired_secrets(webhook=webhook)
-        message = "New signing secret created."
-        if form.cleaned_data["overlap_hours"] == 0:
-            message += " The previous secret stopped signing now."
-        elif retired:
-            message += (
-                f" Until {retired[-1].expires_at:%d %b %Y, %H:%M} UTC requests also carry a signature with the "
-                "previous secret: switch your endpoint to the new one before then."
-            )
-        if dropped:
-            message += (
-                f" {len(dropped)} older secret{pluralize(len(dropped))} stopped signing now, since at most "
-                f"{conf.RETIRED_SECRETS_MAX} previous secrets sign at once."
-            )
-        messages.success(request, message)
+        old_prefix = webhook.secret[:SECRET_PREFIX_SHOWN]
+        rotation = webhook_rotate_secret(webhook=webhook, overlap_hours=form.cleaned_data["overlap_hours"])
+        messages.success(request, _rotation_message(rotation, old_prefix, webhook_retired_secrets(webhook=webhook)))
         return redirect("integrations:endpoint", webhook_id=webhook.pk)
     return render_page(
         request,
         "integrations/endpoint_rotate.html",
-        {"webhook": webhook, "form": form, "retired_secrets": webhook_retired_secrets(webhook=webhook)},
+        {
+            "webhook": webhook,
+            "form": form,
+            "retired_secrets": webhook_retired_secrets(webhook=webhook),
+            "active_tab": "webhook",
+        },
         status=400 if form.errors else 200,
+    )
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%-d %b %Y, %H:%M} UTC"
+
+
+def _rotation_message(rotation: Rotation, old_prefix: str, still_signing: list[RetiredSecret]) -> str:
+    """What the admin must do, and by when: the secret just replaced first (their receiver holds it)."""
+    message = "New signing secret created."
+    if rotation.replaced is None:
+        message += f" The secret it replaced ({old_prefix}…) stopped signing now."
+    else:
+        message += (
+            f" The secret it replaced ({rotation.replaced.prefix}…) also signs every request until "
+            f"{_when(rotation.replaced.expires_at)}: switch your endpoint to the new one before then."
+        )
+    others = [entry for entry in still_signing if entry != rotation.replaced]
+    if others:
+        listed = ", ".join(f"{entry.prefix}… until {_when(entry.expires_at)}" for entry in others)
+        message += f" Older secrets still signing: {listed}."
+    if rotation.dropped:
+        listed = ", ".join(f"{entry.prefix}…" for entry in rotation.dropped)
+        message += (
+            f" {listed} stopped signing now, since at most {conf.RETIRED_SECRETS_MAX} previous secrets sign at once."
+        )
+    return message
+
+
+@login_required
+@never_cache  # the page names the secret's first characters
+@require_http_methods(["GET", "POST"])
+def endpoint_end_secret(request: HttpRequest, webhook_id: int, secret_prefix: str) -> HttpResponse:
+    """GET: asks first (it cannot be undone); POST: the previous secret stops signing now."""
+    webhook = _endpoint(request, webhook_id)
+    prefix = secret_prefix
+    retired = next((entry for entry in webhook_retired_secrets(webhook=webhook) if entry.prefix == prefix), None)
+    if retired is None:
+        messages.info(request, "That previous secret no longer signs: nothing to end.")
+        return redirect("integrations:endpoint", webhook_id=webhook.pk)
+    if request.method == "POST":
+        webhook_end_retired_secret(webhook=webhook, prefix=prefix)
+        messages.success(request, f"The previous secret {prefix}… stopped signing now.")
+        return redirect("integrations:endpoint", webhook_id=webhook.pk)
+    return render_page(
+        request,
+        "integrations/endpoint_end_secret.html",
+        {"webhook": webhook, "retired": retired, "active_tab": "webhook"},
     )
 
 

@@ -101,10 +101,27 @@ def webhook_before_delete(*, webhook: Webhook) -> int:
     return Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING).finish(Delivery.Status.CANCELLED)
 
 
+# How much of a secret the pages show to tell secrets apart: "whsec_" and 6 characters (36 of its 256 bits).
+SECRET_PREFIX_SHOWN = 12
+
+
 @dataclass(frozen=True)
 class RetiredSecret:
     secret: str
     expires_at: datetime
+
+    @property
+    def prefix(self) -> str:
+        """What the pages call it: its first characters, as the receiver's configuration shows them."""
+        return self.secret[:SECRET_PREFIX_SHOWN]
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """What a rotation did: the secret it replaced (None when it stopped at once) and those it dropped."""
+
+    replaced: RetiredSecret | None
+    dropped: list[RetiredSecret]
 
 
 def webhook_retired_secrets(*, webhook: Webhook, now: datetime | None = None) -> list[RetiredSecret]:
@@ -118,28 +135,40 @@ def webhook_retired_secrets(*, webhook: Webhook, now: datetime | None = None) ->
 
 
 @sensitive_variables("retired")
-def webhook_rotate_secret(*, webhook: Webhook, overlap_hours: float | None = None) -> list[RetiredSecret]:
+def webhook_rotate_secret(*, webhook: Webhook, overlap_hours: float | None = None) -> Rotation:
     """A new signing secret; the rotated-out one keeps signing too for `overlap_hours` (0: stops now).
 
     The default overlap is SECRET_OVERLAP_HOURS, the longest SECRET_OVERLAP_MAX_HOURS. At most
     RETIRED_SECRETS_MAX sign beside the current one: rotating past that drops the one that
-    expires first, at once. Returns the secrets dropped that way (usually none).
+    expires first, at once (usually none).
     """
     hours = conf.SECRET_OVERLAP_HOURS if overlap_hours is None else overlap_hours
     if not 0 <= hours <= conf.SECRET_OVERLAP_MAX_HOURS:
         raise ValueError(f"The overlap is 0 to {conf.SECRET_OVERLAP_MAX_HOURS:g} hours.")
     now = timezone.now()
-    retired = [
-        *webhook_retired_secrets(webhook=webhook, now=now),
-        *([RetiredSecret(secret=webhook.secret, expires_at=now + timedelta(hours=hours))] if hours else []),
-    ]
+    replaced = RetiredSecret(secret=webhook.secret, expires_at=now + timedelta(hours=hours)) if hours else None
+    # The one just replaced is kept before any other: its receiver may not have switched yet.
+    retired = [*webhook_retired_secrets(webhook=webhook, now=now), *([replaced] if replaced else [])]
     dropped = retired[: max(0, len(retired) - conf.RETIRED_SECRETS_MAX)]
     webhook.retired_secrets = [
         {"secret": entry.secret, "expires_at": entry.expires_at.isoformat()} for entry in retired[len(dropped) :]
     ]
     webhook.secret = new_signing_secret()
     webhook.save(update_fields=["secret", "retired_secrets", "updated_at"])
-    return dropped
+    return Rotation(replaced=None if replaced in dropped else replaced, dropped=dropped)
+
+
+@sensitive_variables("kept")
+def webhook_end_retired_secret(*, webhook: Webhook, prefix: str) -> RetiredSecret | None:
+    """Stop a rotated-out secret signing now (it leaked, say); None when no secret still signing starts so."""
+    retired = webhook_retired_secrets(webhook=webhook)
+    ended = next((entry for entry in retired if entry.prefix == prefix), None)
+    if ended is None:
+        return None
+    kept = [entry for entry in retired if entry is not ended]
+    webhook.retired_secrets = [{"secret": entry.secret, "expires_at": entry.expires_at.isoformat()} for entry in kept]
+    webhook.save(update_fields=["retired_secrets", "updated_at"])
+    return ended
 
 
 def webhook_signing_secrets(*, webhook: Webhook, now: datetime | None = None) -> list[str]:

@@ -21,6 +21,7 @@ from accounts.models import Account, Membership
 from chats.models import Chat, Feedback, Flow, Prompt, Response
 from integrations.contrib.api.keys import api_key_create, api_key_revoke
 from integrations.models import Delivery, DeliveryAttempt, Event, Webhook
+from integrations.webhooks import webhook_rotate_secret
 
 # Who may open each URL, by URL name (namespace:name). A new URL must be added here.
 # A share link is for anyone who has it; the API's schema and docs say nothing about any account.
@@ -36,6 +37,7 @@ ACCOUNT_ADMINS = {
     "integrations:endpoint_delete",
     "integrations:endpoint_enable",
     "integrations:endpoint_rotate_secret",
+    "integrations:endpoint_end_secret",
     "integrations:endpoint_send_test",
     "integrations:endpoint_send_example",
     "integrations:endpoint_recover",
@@ -105,6 +107,7 @@ def theirs(django_user_model: Any) -> dict[str, Any]:
     admin = django_user_model.objects.create_user(username="rival-admin", password="pw-long-enough")
     Membership.objects.create(account=account, user=admin, role=Membership.Role.ADMIN)
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9/rival-secret-path")
+    retired = webhook_rotate_secret(webhook=webhook).replaced  # a previous secret, still signing
     flow = Flow.objects.create(account=account, name="Rival flow")
     Chat.objects.create(flow=flow, identifier="rival-participant", status=Chat.Status.COMPLETED)
     delivery = Delivery.objects.get(webhook=webhook)
@@ -126,6 +129,7 @@ def theirs(django_user_model: Any) -> dict[str, Any]:
         "response": response,
         "api_key": api_key,
         "key": key,
+        "retired": retired,
     }
 
 
@@ -141,6 +145,7 @@ def fill(name: str, pattern: URLPattern, theirs: dict[str, Any]) -> str:
         "identifier": theirs["chat"].identifier,
         "prompt_name": theirs["response"].prompt.name,
         "prefix": theirs["api_key"].prefix,
+        "secret_prefix": theirs["retired"].prefix,
         "webhook_id": theirs["delivery"].webhook_id,
     }
     kwargs = {}
@@ -285,6 +290,7 @@ def test_every_form_action_needs_a_csrf_token(admin_user: Any, account: Account,
         "chat": chat,
         "response": response,
         "api_key": api_key_create(account_id=account.pk, name="mine")[0],
+        "retired": webhook_rotate_secret(webhook=webhook).replaced,
     }
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_every_page_that_shows_a_secret_forbids_caching(client: Client, admin_user: Any, account: Account) -> None:
     from integrations.contrib.api.keys import api_key_create
+    from integrations.webhooks import webhook_rotate_secret
     from tests.host.test_isolation import every_url
 
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")
@@ -28,6 +29,7 @@ def test_every_page_that_shows_a_secret_forbids_caching(client: Client, admin_us
         "chat": chat,
         "response": chat.responses.create(prompt=prompt, answer="a"),
         "api_key": api_key_create(account_id=account.pk, name="mine")[0],
+        "retired": webhook_rotate_secret(webhook=webhook).replaced,  # its page names a previous secret
     }
     client.force_login(admin_user)
     showing = []

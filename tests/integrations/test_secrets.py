@@ -32,7 +32,8 @@ def test_after_a_rotation_both_secrets_sign_until_the_overlap_ends(
     account: Team, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
 ) -> None:
     old = webhook.secret
-    assert webhook_rotate_secret(webhook=webhook) == []
+    rotation = webhook_rotate_secret(webhook=webhook)
+    assert rotation.dropped == [] and rotation.replaced is not None and rotation.replaced.secret == old
     new = webhook.secret
     assert new != old and new.startswith("whsec_")
     [retired] = webhook_retired_secrets(webhook=webhook)
@@ -73,7 +74,7 @@ def test_a_second_rotation_keeps_the_first_secret_until_its_own_expiry(webhook: 
         retired_secrets=[{"secret": first, "expires_at": (timezone.now() + timedelta(hours=22)).isoformat()}]
     )
     webhook.refresh_from_db()
-    assert webhook_rotate_secret(webhook=webhook) == []
+    assert webhook_rotate_secret(webhook=webhook).dropped == []
     third = webhook.secret
     now = timezone.now()
     assert webhook_signing_secrets(webhook=webhook, now=now) == [third, first, second]
@@ -86,7 +87,7 @@ def test_at_most_a_few_rotated_out_secrets_sign_at_once(webhook: Webhook, settin
     secrets = [webhook.secret]
     dropped = []
     for _ in range(3):
-        dropped += webhook_rotate_secret(webhook=webhook)
+        dropped += webhook_rotate_secret(webhook=webhook).dropped
         secrets.append(webhook.secret)
     # The third rotation dropped the secret that would have expired first, the very first one.
     assert [entry.secret for entry in dropped] == [secrets[0]]
@@ -124,10 +125,58 @@ def test_rotating_from_the_page_asks_first_and_lets_the_admin_choose_the_overlap
 def test_rotating_with_no_overlap_stops_the_old_secret_now(client: Client, admin_user: Any, account: Team) -> None:
     webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")
     client.force_login(admin_user)
+    old_prefix = webhook.secret[:12]
     response = client.post(rotate_url(webhook), {"overlap_hours": "0"}, follow=True)
-    assert "The previous secret stopped signing now." in response.content.decode()
+    assert f"The secret it replaced ({old_prefix}…) stopped signing now." in response.content.decode()
     webhook.refresh_from_db()
     assert webhook_signing_secrets(webhook=webhook) == [webhook.secret]
+
+
+def test_the_rotation_message_names_the_secret_just_replaced_and_when_it_stops(
+    client: Client, admin_user: Any, account: Team
+) -> None:
+    """Rotated with 24 hours, then again with 1: the one just replaced stops in an hour, not in 24."""
+    webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")
+    client.force_login(admin_user)
+    first = webhook.secret
+    client.post(rotate_url(webhook), {"overlap_hours": "24"})
+    webhook.refresh_from_db()
+    second = webhook.secret
+    page = client.post(rotate_url(webhook), {"overlap_hours": "1"}, follow=True).content.decode()
+    webhook.refresh_from_db()
+    ends = {entry.secret: entry.expires_at for entry in webhook_retired_secrets(webhook=webhook)}
+    assert ends[second] - timezone.now() <= timedelta(hours=1) < ends[first] - timezone.now()
+    said = page[page.index("New signing secret created") :]
+    assert (
+        f"The secret it replaced ({second[:12]}…) also signs every request until {ends[second]:%-d %b %Y, %H:%M} UTC"
+        in said
+    )
+    assert f"Older secrets still signing: {first[:12]}… until {ends[first]:%-d %b %Y, %H:%M} UTC" in said
+    # The endpoint's page lists both by their first characters, and offers to stop each.
+    assert page.count("Stop it now…") == 2 and f"<code>{first[:12]}…</code>" in page
+    assert first not in page and second not in page  # never more than their first characters
+
+
+def test_a_previous_secret_can_be_stopped_early_after_asking(client: Client, admin_user: Any, account: Team) -> None:
+    webhook = Webhook.objects.create(account=account, url="http://127.0.0.1:9000/")
+    client.force_login(admin_user)
+    leaked = webhook.secret
+    client.post(rotate_url(webhook), {"overlap_hours": "24"})
+    webhook.refresh_from_db()
+    end = reverse("integrations:endpoint_end_secret", args=[webhook.pk, leaked[:12]])
+    asked = client.get(end).content.decode()
+    assert f"Stop the previous secret <code>{leaked[:12]}…</code> signing now?" in asked
+    assert "cannot be undone" in asked
+    webhook.refresh_from_db()
+    assert leaked in webhook_signing_secrets(webhook=webhook)  # asking changes nothing
+    page = client.post(end, follow=True).content.decode()
+    assert f"The previous secret {leaked[:12]}… stopped signing now." in page
+    webhook.refresh_from_db()
+    assert webhook_signing_secrets(webhook=webhook) == [webhook.secret]
+    # Again, or another endpoint's, or any prefix: nothing to end, nothing changes.
+    assert "no longer signs" in client.post(end, follow=True).content.decode()
+    other = Webhook.objects.create(account=Team.objects.create(name="Other"), url="http://127.0.0.1:9000/")
+    assert client.get(reverse("integrations:endpoint_end_secret", args=[other.pk, "whsec_x"])).status_code == 404
 
 
 @pytest.mark.parametrize("overlap", ["", "169", "-1", "2", "nan", "inf", "24\x00"])
