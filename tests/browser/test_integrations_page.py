@@ -4,6 +4,7 @@ recovers after an outage and rotates a secret, in real Chromium; and the pages f
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -209,7 +210,13 @@ def test_admin_creates_an_api_key_that_works_once_copied_and_revokes_it(
     screenshot("integrations-api-keys")
     answer = page.request.get(f"{live_server.url}/api/v1/flows/", headers={"Authorization": f"Api-Key {key}"})
     assert answer.status == 200
-    page.get_by_role("button", name="Revoke the key CRM sync").click()
-    expect(page.get_by_text("API key revoked")).to_be_visible()
+    page.get_by_role("link", name="Revoke the key CRM sync…").click()
+    # It asks first, naming the key and when it was last used (just now, by the request above).
+    expect(page.get_by_role("heading", name=re.compile("Revoke the key “CRM sync”"))).to_be_visible()
+    expect(page.get_by_text("It was last used on")).to_be_visible()
+    answer = page.request.get(f"{live_server.url}/api/v1/flows/", headers={"Authorization": f"Api-Key {key}"})
+    assert answer.status == 200  # asking changed nothing
+    page.get_by_role("button", name="Revoke key").click()
+    expect(page.get_by_text("API key “CRM sync” revoked")).to_be_visible()
     answer = page.request.get(f"{live_server.url}/api/v1/flows/", headers={"Authorization": f"Api-Key {key}"})
     assert answer.status == 401

@@ -107,7 +107,12 @@ def test_admins_create_a_key_shown_once_and_revoke_it(client: Client, admin_user
     assert api_key.expiry_date is not None
     assert shown not in client.get(reverse("integrations:api_keys")).content.decode()  # shown once
     assert client.get("/api/v1/events/", HTTP_AUTHORIZATION=f"Api-Key {shown}").status_code == 200
-    client.post(reverse("integrations:api_key_revoke", args=[api_key.prefix]))
+    revoke = reverse("integrations:api_key_revoke", args=[api_key.prefix])
+    asked = client.get(revoke).content.decode()
+    assert "Revoke the key “CRM sync”" in asked and "It was last used on" in asked  # by the request above
+    assert "cannot be undone" in asked
+    assert client.get("/api/v1/events/", HTTP_AUTHORIZATION=f"Api-Key {shown}").status_code == 200  # asking: nothing
+    client.post(revoke)
     assert client.get("/api/v1/events/", HTTP_AUTHORIZATION=f"Api-Key {shown}").status_code == 401
 
 

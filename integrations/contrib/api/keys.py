@@ -73,6 +73,11 @@ def api_key_rows(*, account_id: int) -> list[APIKeyRow]:
     ]
 
 
+def api_key_of_account(*, account_id: int, prefix: str) -> AccountAPIKey | None:
+    """One of the account's keys not revoked yet, by its prefix."""
+    return api_keys_for_account(account_id=account_id).filter(prefix=prefix).first()
+
+
 def api_key_revoke(*, account_id: int, prefix: str) -> bool:
     """Revoke the account's key with this prefix (for good); False when it has none such."""
     return bool(AccountAPIKey.objects.filter(account_id=account_id, prefix=prefix, revoked=False).update(revoked=True))

@@ -13,13 +13,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from ...conf import conf
 from ...views import admin_account, render_page
 from .fallbacks import api_docs_url
 from .forms import APIKeyForm
-from .keys import APIKeyRefused, api_key_create, api_key_revoke, api_key_rows
+from .keys import APIKeyRefused, api_key_create, api_key_of_account, api_key_revoke, api_key_rows
 
 
 @login_required
@@ -59,10 +59,17 @@ def api_keys_tab(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def api_key_revoke_view(request: HttpRequest, prefix: str) -> HttpResponse:
+    """GET: asks first, naming the key and when it was last used (it cannot be undone); POST: revokes it."""
     account = admin_account(request)
-    if not api_key_revoke(account_id=account.pk, prefix=prefix):
+    api_key = api_key_of_account(account_id=account.pk, prefix=prefix)
+    if api_key is None:
         raise Http404("No such key.")
-    messages.success(request, "API key revoked: requests with it are refused from now on.")
-    return redirect("integrations:api_keys")
+    if request.method == "POST":
+        api_key_revoke(account_id=account.pk, prefix=prefix)
+        messages.success(request, f"API key “{api_key.name}” revoked: requests with it are refused from now on.")
+        return redirect("integrations:api_keys")
+    return render_page(
+        request, "integrations/api_key_revoke.html", {"api_key": api_key, "account": account, "active_tab": "api_keys"}
+    )
