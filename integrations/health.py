@@ -171,6 +171,34 @@ def deliveries_failed_since_failing(*, webhook: Webhook) -> DeliveryQuerySet:
     return failed.filter(Q(last_attempt_at__gte=webhook.failing_since) | Q(last_attempt_at__isnull=True))
 
 
+def webhook_retry_now(*, webhook: Webhook) -> int:
+    """Send what waits for the endpoint now, through the normal path: its retries and what the breaker holds.
+
+    The breaker closes; an endpoint still failing is probed with one attempt first, as after a cool-down.
+    Returns how many deliveries were made due.
+    """
+    with transaction.atomic():
+        waiting = Delivery.objects.filter(webhook=webhook).retry_now(timezone.now())
+        if webhook.breaker_open_until is not None:
+            replace(EndpointHealth.of(webhook), breaker_open_until=None).apply_to(webhook)
+            _save(webhook, HEALTH_FIELDS)
+        if waiting:
+            webhooks_wake_on_commit(webhook_ids=[webhook.pk])
+    telemetry.endpoint_state_changed(
+        webhook=webhook, state="active", reason="Retried now by an admin.", deliveries_retried=waiting
+    )
+    return waiting
+
+
+def webhook_new_url(*, webhook: Webhook) -> None:
+    """The endpoint moved: the failures were the old URL's, so the new one starts with a clean bill of health
+    (no "failing" banner, and no "recovered" e-mail either). What waits keeps its retry times."""
+    EndpointHealth().apply_to(webhook)
+    webhook.failing_alert_at = None
+    _save(webhook, [*HEALTH_FIELDS, "failing_alert_at"])
+    telemetry.endpoint_state_changed(webhook=webhook, state="active", reason="Its URL was changed by an admin.")
+
+
 def webhook_disable(*, webhook: Webhook, reason: str) -> None:
     """Stop sending to the webhook; its waiting deliveries fail (re-enabling can resend them)."""
     with transaction.atomic():

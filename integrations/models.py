@@ -237,6 +237,11 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         """End these deliveries with `status` (failed, cancelled): nothing more is attempted, no claim held."""
         return self.update(status=status, next_attempt_at=None, claimed_until=None, claim_token=None)
 
+    def retry_now(self, now: datetime) -> int:
+        """Attempt these waiting deliveries at once (an admin's "Retry now"), keeping their place in the retry
+        schedule: a claimed one is on its way already."""
+        return self.filter(status=Delivery.Status.PENDING).unclaimed(now).update(next_attempt_at=now)
+
     def restart(self, now: datetime, **changes: Any) -> int:
         """Send these again from the start (a resend, re-enabling the webhook): a fresh retry schedule."""
         return self.update(

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 # What each rate-limited action is called in the messages that refuse it.
-ACTION_NAMES = {"send_test": "tests and examples", "resend": "resends", "recover": "recoveries"}
+ACTION_NAMES = {"send_test": "tests and examples", "resend": "resends", "recover": "recoveries", "retry_now": "retries"}
 _PERIODS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 # How long a client is asked to wait when the limiter cannot count (Redis is down): a restart's time.
 LIMITER_DOWN_RETRY_AFTER = 30

@@ -99,3 +99,41 @@ def troubled_endpoints(*, account: Any) -> QuerySet[Webhook]:
     return Webhook.objects.filter(account=account).filter(
         Q(is_active=False, disabled_at__isnull=False) | Q(failing_alert_at__isnull=False)
     )
+
+
+# How many of the URLs the waiting deliveries last failed at the page names.
+FAILED_AT_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What still waits for an endpoint: deliveries retried on their schedule, and those not tried yet (held
+    by the breaker or a pause, or simply next in line); with the URLs the retried ones last failed at."""
+
+    retrying: int
+    untried: int
+    failed_at: list[tuple[str, int]]
+
+    @property
+    def total(self) -> int:
+        return self.retrying + self.untried
+
+
+def waiting_for(*, webhook: Webhook) -> Waiting:
+    """Counts of the endpoint's pending deliveries (its retries and backlog, not its history)."""
+    pending = Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING)
+    counts = pending.aggregate(
+        retrying=Count("pk", filter=Q(attempt_count__gt=0)), untried=Count("pk", filter=Q(attempt_count=0))
+    )
+    failed_at: list[tuple[str, int]] = []
+    if counts["retrying"]:
+        last_url = DeliveryAttempt.objects.filter(delivery=OuterRef("pk")).order_by("-attempted_at", "-pk")
+        failed_at = [
+            (row["url"] or webhook.url, row["count"])
+            for row in pending.filter(attempt_count__gt=0)
+            .annotate(url=Subquery(last_url.values("url")[:1]))
+            .values("url")
+            .annotate(count=Count("pk"))
+            .order_by("-count", "url")[:FAILED_AT_SHOWN]
+        ]
+    return Waiting(retrying=counts["retrying"], untried=counts["untried"], failed_at=failed_at)

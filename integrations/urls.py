@@ -23,6 +23,7 @@ urlpatterns = [
     path("webhook/<int:webhook_id>/send-test/", views.endpoint_send_test, name="endpoint_send_test"),
     path("webhook/<int:webhook_id>/send-example/", views.endpoint_send_example, name="endpoint_send_example"),
     path("webhook/<int:webhook_id>/recover/", views.endpoint_recover, name="endpoint_recover"),
+    path("webhook/<int:webhook_id>/retry-now/", views.endpoint_retry_now, name="endpoint_retry_now"),
     path("webhook/deliveries/", views.delivery_log, name="deliveries"),
     path("webhook/deliveries/<int:delivery_id>/", views.delivery_detail, name="delivery"),
     path("webhook/deliveries/<int:delivery_id>/resend/", views.delivery_resend_view, name="delivery_resend"),

@@ -25,12 +25,19 @@ from . import events
 from .adapter import admin_accounts, get_adapter, subscribable, subscribable_names
 from .conf import conf
 from .forms import EndpointForm, RecoverForm, RotateSecretForm, SendExampleForm
-from .health import deliveries_failed_since_failing, webhook_enable
+from .health import deliveries_failed_since_failing, webhook_enable, webhook_retry_now
 from .models import Delivery, Webhook
 from .outbox import deliveries_to_recover, delivery_resend, webhook_recover, webhook_send_example, webhook_send_test
 from .parameters import whole_number
 from .ratelimits import action_refusal, rate_in_words
-from .selectors import deliveries_for_account, delivery_for_account, endpoint_rows, log_page, troubled_endpoints
+from .selectors import (
+    deliveries_for_account,
+    delivery_for_account,
+    endpoint_rows,
+    log_page,
+    troubled_endpoints,
+    waiting_for,
+)
 from .stats import webhook_charts, webhook_summary
 from .webhooks import (
     SECRET_PREFIX_SHOWN,
@@ -209,6 +216,7 @@ def endpoint_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
             "retired_secrets": webhook_retired_secrets(webhook=webhook),
             "failed_since_count": _failed_since_count(webhook),
             "recover_form": RecoverForm(initial={"since": _recover_default_since(webhook)}),
+            "waiting": waiting_for(webhook=webhook),
             "example_form": SendExampleForm(),
             "test_delivery": test_delivery,
             "active_tab": "webhook",
@@ -411,9 +419,33 @@ def endpoint_recover(request: HttpRequest, webhook_id: int) -> HttpResponse:
     return render_page(
         request,
         "integrations/endpoint_recover.html",
-        {"webhook": webhook, "form": form, "count": count, "active_tab": "webhook"},
+        {
+            "webhook": webhook,
+            "form": form,
+            "count": count,
+            "waiting": waiting_for(webhook=webhook),
+            "active_tab": "webhook",
+        },
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def endpoint_retry_now(request: HttpRequest, webhook_id: int) -> HttpResponse:
+    """What waits (retries, and what the breaker holds) is sent now, through the normal path."""
+    webhook = _endpoint(request, webhook_id)
+    if not _refused(request, webhook, "retry_now"):
+        made_due = webhook_retry_now(webhook=webhook)
+        if made_due:
+            messages.success(
+                request,
+                f"Sending {made_due} waiting notification{pluralize(made_due)} now to {webhook.url}. "
+                "Their results show below as they come in.",
+            )
+        else:
+            messages.info(request, "Nothing is waiting for this endpoint any more.")
+    return redirect(reverse("integrations:endpoint", args=[webhook.pk]) + "#recent")
 
 
 DELIVERIES_PER_PAGE = 50

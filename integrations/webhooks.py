@@ -13,7 +13,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from . import telemetry
 from .conf import conf
-from .health import webhook_enable
+from .health import EndpointHealth, webhook_enable, webhook_new_url
 from .models import Delivery, Webhook, new_signing_secret
 from .parameters import whole_number
 from .queue import webhooks_wake_on_commit
@@ -65,6 +65,7 @@ def webhook_update(*, webhook: Webhook, **changes: Any) -> Webhook:
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not editable: {sorted(unknown)}")
+    old_url = webhook.url
     resuming = changes.get("is_active") is True and webhook.pk is not None and not webhook.is_active
     reenabling = resuming and webhook.disabled_at is not None
     pausing = changes.get("is_active") is False and webhook.pk is not None and webhook.is_active
@@ -85,6 +86,9 @@ def webhook_update(*, webhook: Webhook, **changes: Any) -> Webhook:
         webhook.save(update_fields=None if creating else [*changes, "updated_at"])
         if resuming:
             webhooks_wake_on_commit(webhook_ids=[webhook.pk])
+        moved = not creating and webhook.url != old_url
+        if moved and (EndpointHealth.of(webhook).troubled or webhook.failing_alert_at is not None):
+            webhook_new_url(webhook=webhook)
     if pausing:
         telemetry.endpoint_state_changed(webhook=webhook, state="paused", reason="Paused by an admin.")
     elif resuming and not reenabling:

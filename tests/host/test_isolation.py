@@ -41,6 +41,7 @@ ACCOUNT_ADMINS = {
     "integrations:endpoint_send_test",
     "integrations:endpoint_send_example",
     "integrations:endpoint_recover",
+    "integrations:endpoint_retry_now",
     "integrations:events",
     "integrations:event_send_example",
     "integrations:deliveries",

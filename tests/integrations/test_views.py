@@ -382,3 +382,59 @@ def test_an_admin_of_several_accounts_switches_between_them(
     log = reverse("integrations:deliveries") + "?status=failed"
     response = admin_client.post(reverse("integrations:account_switch"), {"account": other.pk, "next": log})
     assert response["Location"] == log  # a list page: back to it, now showing the other account
+
+
+@pytest.mark.django_db(transaction=True)  # the worker sends after commit
+def test_after_the_url_is_fixed_what_waits_is_counted_named_and_retried_now(
+    admin_client: Client, account: Team, httpserver: Any, run_worker: Any, settings: Any
+) -> None:
+    """A failing endpoint's URL is corrected: the failing banner goes, the page counts what still waits (and
+    where it failed), and one click sends it all now to the new URL, within the action limit."""
+    settings.INTEGRATIONS_ALERT_AFTER_FAILURES = 2
+    settings.INTEGRATIONS_BREAKER_FAILURES = 2
+    httpserver.expect_request("/old", method="POST").respond_with_data("down", status=500)
+    httpserver.expect_request("/new", method="POST").respond_with_data("ok")
+    old_url, new_url = httpserver.url_for("/old"), httpserver.url_for("/new")
+    webhook = Webhook.objects.create(account=account, url=old_url)
+    for number in range(3):
+        close(Ticket.objects.create(team=account, reference=f"t{number}"))
+    run_worker()
+    webhook.refresh_from_db()
+    assert webhook.state == "waiting" and webhook.failing_alert_at is not None
+    tab = admin_client.get(WEBHOOK_TAB).content.decode()
+    assert 'id="integrations-trouble"' in tab
+
+    form = endpoint_form(new_url)
+    assert admin_client.post(endpoint_url(webhook), form).status_code == 302
+    webhook.refresh_from_db()
+    assert webhook.state == "active" and webhook.failing_alert_at is None  # the new URL starts afresh
+    page = admin_client.get(endpoint_url(webhook)).content.decode()
+    assert 'id="integrations-trouble"' not in page  # no "Failing" banner naming the new URL
+    waiting = page[page.index('id="waiting"') :]
+    assert "3 notifications waiting" in waiting
+    assert f'last failed at <code class="integrations-url">{old_url}</code>' in waiting
+    assert "Retry them now" in waiting
+    recover = admin_client.get(
+        reverse("integrations:endpoint_recover", args=[webhook.pk]), {"since": "2000-01-01T00:00"}
+    )
+    text = recover.content.decode()
+    assert "Nothing failed for good since" in text and "What is still waiting is below" in text
+    assert "3 notifications waiting" in text
+
+    assert not httpserver.log or all(request.path == "/old" for request, _ in httpserver.log)
+    answer = admin_client.post(reverse("integrations:endpoint_retry_now", args=[webhook.pk]), follow=True)
+    assert f"Sending 3 waiting notifications now to {new_url}" in answer.content.decode()
+    run_worker()
+    assert sorted(request.path for request, _ in httpserver.log if request.path == "/new") == ["/new"] * 3
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.SUCCEEDED}
+    assert 'id="waiting"' not in admin_client.get(endpoint_url(webhook)).content.decode()
+
+
+def test_retry_now_keeps_the_action_limit(admin_client: Client, webhook: Webhook, settings: Any) -> None:
+    from tests.helpers import rate_window_with_room
+
+    settings.INTEGRATIONS_ACTION_RATE = "2/m"
+    rate_window_with_room(admin_client.session["_auth_user_id"])
+    url = reverse("integrations:endpoint_retry_now", args=[webhook.pk])
+    answers = [admin_client.post(url, follow=True).content.decode() for _ in range(3)]
+    assert "Nothing is waiting" in answers[0] and "Too many retries" in answers[2]
