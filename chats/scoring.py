@@ -30,6 +30,11 @@ def chat_score(answers: Iterable[tuple[ScoredPrompt, str]], prompts: Iterable[Sc
     )
 
 
+def is_weighted(prompts: Iterable[ScoredPrompt]) -> bool:
+    """Whether the scored prompts are worth different points (a score is then not a count of right answers)."""
+    return len({prompt.points for prompt in prompts if prompt.is_scored}) > 1
+
+
 def max_score(prompts: Iterable[ScoredPrompt]) -> int | None:
     """The most a chat can score: the points of every scored prompt; None when no prompt is scored."""
     scored = [prompt.points for prompt in prompts if prompt.is_scored]

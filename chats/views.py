@@ -21,7 +21,7 @@ from integrations.parameters import whole_number
 from . import selectors, services
 from .forms import AnswerForm, FeedbackForm
 from .models import Chat, Response
-from .scoring import max_score
+from .scoring import is_weighted, max_score
 
 CHATS_PER_PAGE = 25
 IDENTIFIER_MAX_LENGTH = 200
@@ -71,7 +71,12 @@ def chat_history(request: HttpRequest, chat_id: int) -> HttpResponse:
         else (prompt, None, None)
         for prompt, response in selectors.chat_conversation(chat=chat)
     ]
-    return render(request, "chats/chat_history.html", {"chat": chat, "conversation": conversation})
+    prompts = [prompt for prompt, _, _ in conversation]
+    return render(
+        request,
+        "chats/chat_history.html",
+        {"chat": chat, "conversation": conversation, "max_score": max_score(prompts), "weighted": is_weighted(prompts)},
+    )
 
 
 def _feedback_text(response: Response) -> str:
@@ -168,6 +173,7 @@ def participant_chat(request: HttpRequest, token: str) -> HttpResponse:
             "question_number": prompts.index(next_prompt) + 1 if next_prompt in prompts else None,
             "question_count": len(prompts),
             "max_score": max_score(prompts),
+            "weighted": is_weighted(prompts),
             "conversation": [(prompt, response) for prompt, response in conversation if response is not None],
             "next_prompt": next_prompt,
             "form": form,

@@ -59,7 +59,10 @@ def test_a_participant_completes_the_quiz_and_the_receiver_gets_the_score(
             page.get_by_role("button", name="Send").click()
         if position < 2:
             expect(page.locator("#current-prompt")).to_have_text(QUIZ[position + 1][1])
-    expect(page.locator("#end-screen")).to_contain_text("Your score: 3 out of 4.")
+    # Out of 4 for 3 questions: one is worth 2 points, and the participant is told so.
+    expect(page.locator("#end-screen")).to_contain_text(
+        "Your score: 3 out of 4 points (the questions are worth different points)."
+    )
     screenshot("participant-end")
 
     run_worker()
@@ -96,6 +99,7 @@ def test_an_admin_gives_feedback_then_deletes_the_chat(
     screenshot("flow-page")
     page.get_by_role("link", name="bob").click()
     expect(page.get_by_role("heading", name="bob")).to_be_visible()
+    expect(page.get_by_text("score 1 out of 4 points (the questions are worth different points)")).to_be_visible()
     # htmx (deferred) takes the forms over once the page has loaded; a click before that posts the whole
     # page, which works too (the flash says "Feedback saved."), but this test is about the in-place save.
     page.wait_for_load_state("load")

@@ -61,7 +61,7 @@ def test_prompts_come_one_at_a_time_and_the_last_answer_completes(client: Client
     assert chat.completed_at is not None
     page = client.get(link(quiz)).content.decode()
     maximum = sum(prompt.points for prompt in quiz.prompts.all() if prompt.is_scored)
-    assert 'id="end-screen"' in page and f"Your score: 1 out of {maximum}." in page
+    assert 'id="end-screen"' in page and f"Your score: 1 out of {maximum} point" in page
     assert 'name="answer"' not in page
 
 

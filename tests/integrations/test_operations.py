@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "t" * 40
 
 
-def complete(account: Team, identifier: str) -> None:
-    close(Ticket.objects.create(team=account, reference=identifier))
+def close_ticket(account: Team, reference: str) -> None:
+    close(Ticket.objects.create(team=account, reference=reference))
 
 
 def samples(client: Client) -> MetricSamples:
@@ -58,7 +58,7 @@ def metrics_on(settings: Any) -> None:
 
 
 def test_healthz_is_200_with_the_figures_when_all_is_well(client: Client, webhook: Webhook, account: Team) -> None:
-    complete(account, "due-now")
+    close_ticket(account, "due-now")
     answer = client.get("/healthz")
     assert answer.status_code == 200
     assert answer["Cache-Control"].startswith("max-age=0")
@@ -76,7 +76,7 @@ def test_healthz_is_200_with_the_figures_when_all_is_well(client: Client, webhoo
 def test_healthz_reports_when_a_worker_last_finished_a_job(
     client: Client, webhook: Webhook, account: Team, run_worker: Callable[[], None]
 ) -> None:
-    complete(account, "sent")
+    close_ticket(account, "sent")
     run_worker()
     body = client.get("/healthz").json()
     assert body["deliveries_due"] == 0
@@ -92,9 +92,9 @@ def test_healthz_counts_only_what_workers_should_send_now(client: Client, accoun
     Webhook.objects.create(
         account=account, url="https://cooling.example.com/", breaker_open_until=now + timedelta(minutes=5)
     )
-    complete(account, "one")
+    close_ticket(account, "one")
     Delivery.objects.filter(webhook=sending).update(next_attempt_at=now - timedelta(seconds=42))
-    complete(account, "two")
+    close_ticket(account, "two")
     Delivery.objects.filter(webhook=sending, event__subject_key="two").update(next_attempt_at=now + timedelta(hours=1))
     Delivery.objects.filter(webhook=paused).update(next_attempt_at=now - timedelta(hours=3))
     body = client.get("/healthz").json()
@@ -106,7 +106,7 @@ def test_healthz_is_503_when_the_oldest_due_delivery_waited_too_long(
     client: Client, settings: Any, webhook: Webhook, account: Team
 ) -> None:
     settings.INTEGRATIONS_HEALTHZ_MAX_DUE_AGE = 60
-    complete(account, "stuck")
+    close_ticket(account, "stuck")
     Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=2))
     answer = client.get("/healthz")
     assert answer.status_code == 503
@@ -220,7 +220,7 @@ def test_metrics_counters_move_when_deliveries_succeed_and_fail(
     down = Webhook.objects.create(account=account, url=httpserver.url_for("/down"))
     before = samples(client)
 
-    complete(account, "one")
+    close_ticket(account, "one")
     run_worker()
     after = samples(client)
 
@@ -277,7 +277,7 @@ def test_a_failed_attempt_logs_one_line_with_its_fields_and_no_secret(
         url=httpserver.url_for("/down?token=url-secret-marker"),
         custom_headers=[{"name": "X-Api-Key", "value": "header-secret-marker"}],
     )
-    complete(account, "identifier-marker")
+    close_ticket(account, "reference-marker")
     with caplog.at_level(logging.INFO, logger="integrations"):
         run_worker()
     [line] = [record for record in caplog.records if record.getMessage().startswith("attempt failed")]
@@ -308,7 +308,7 @@ def test_a_failed_attempt_logs_one_line_with_its_fields_and_no_secret(
     assert state_json["state"] == "failing" and state_json["endpoint_id"] == webhook.pk
 
     everything = "\n".join(record.getMessage() for record in ours) + json.dumps(formatted)
-    for secret in (webhook.secret, "url-secret-marker", "header-secret-marker", body_marker, "identifier-marker"):
+    for secret in (webhook.secret, "url-secret-marker", "header-secret-marker", body_marker, "reference-marker"):
         assert secret not in everything
 
 
@@ -329,7 +329,7 @@ def test_every_change_of_an_endpoints_state_logs_a_line(
     with caplog.at_level(logging.INFO, logger="integrations"):
         webhook_update(webhook=webhook, is_active=False)
         webhook_update(webhook=webhook, is_active=True)
-        complete(account, "x")
+        close_ticket(account, "x")
         run_worker()
     states = [record.state for record in caplog.records if hasattr(record, "state")]
     assert states == ["paused", "active", "failing", "disabled"]

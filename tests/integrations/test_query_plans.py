@@ -83,14 +83,14 @@ def requests_made(client: Client, key: str, history: dict[str, Any]) -> list[tup
         (reverse("integrations:endpoint", args=[webhook.pk]), {}),
         (reverse("integrations:webhook"), {}),
         ("/api/v1/events/", auth),
-        ("/api/v1/events/?type=completed", auth),
+        ("/api/v1/events/?type=ticket.closed", auth),
         ("/api/v1/events/?ticketId=1&reference=p3", auth),  # the test host's subject_fields
         (f"/api/v1/events/{history['event'].msg_id}/", auth),
         ("/api/v1/webhooks/", auth),
         ("/admin/integrations/delivery/", {}),
         ("/admin/integrations/delivery/?status__exact=failed", {}),
         ("/admin/integrations/event/", {}),
-        ("/admin/integrations/event/?type=completed", {}),
+        ("/admin/integrations/event/?type=ticket.closed", {}),
         (f"/api/v1/webhooks/{webhook.pk}/", auth),
     ]
 
