@@ -6,6 +6,7 @@ import base64
 import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -308,6 +309,48 @@ class Delivery(models.Model):
         if self.account_id is None and self.event_id is not None:
             self.account_id = self.event.account_id
         super().save(*args, **kwargs)
+
+    @property
+    def progress(self) -> Progress:
+        """How it is doing, in the words every page uses (reads its webhook: select it with the delivery)."""
+        return delivery_progress(self, timezone.now())
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How a delivery is doing, in one vocabulary: Succeeded, Failed, Cancelled; or, while it is pending,
+    Pending (not tried yet), Retrying (tried, and tried again on its schedule), Waiting (held while its
+    endpoint cools down or is disabled) or Paused."""
+
+    word: str
+    tone: str  # the status style: succeeded, failed, pending or "" (neutral)
+    # When it is next tried, when that is later than now: never a time already past.
+    next_attempt: datetime | None = None
+    held: str = ""  # why it is not sent now, when it is held
+
+    @property
+    def final(self) -> bool:
+        return self.word in {"Succeeded", "Failed", "Cancelled"}
+
+
+def delivery_progress(delivery: Delivery, now: datetime) -> Progress:
+    if delivery.status == Delivery.Status.SUCCEEDED:
+        return Progress("Succeeded", "succeeded")
+    if delivery.status == Delivery.Status.FAILED:
+        return Progress("Failed", "failed")
+    webhook = delivery.webhook
+    if delivery.status != Delivery.Status.PENDING or webhook is None:
+        return Progress("Cancelled", "")
+    if not webhook.is_active:
+        if webhook.disabled_at is not None:
+            return Progress("Waiting", "pending", held="The endpoint is disabled.")
+        return Progress("Paused", "pending", held="The endpoint is paused: this is sent when it is resumed.")
+    due = max(delivery.next_attempt_at or now, now)
+    if webhook.breaker_open_until is not None and webhook.breaker_open_until > due:
+        return Progress(
+            "Waiting", "pending", webhook.breaker_open_until, held="The endpoint is cooling down after failures."
+        )
+    return Progress("Retrying" if delivery.attempt_count else "Pending", "pending", due if due > now else None)
 
 
 class DeliveryAttempt(models.Model):

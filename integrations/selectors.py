@@ -11,6 +11,16 @@ from django.db.models.functions import Coalesce
 from .models import Delivery, DeliveryAttempt, Webhook
 from .stats import Summary, webhook_summary
 
+# The delivery log's filters, in the words its rows use (Delivery.progress): a pending delivery is "pending"
+# until its first attempt, "retrying" after.
+LOG_FILTERS = [
+    ("pending", "Pending"),
+    ("retrying", "Retrying"),
+    ("succeeded", "Succeeded"),
+    ("failed", "Failed"),
+    ("cancelled", "Cancelled"),
+]
+
 
 def deliveries_for_account(*, account: Any, webhook: Webhook | None = None, status: str = "") -> QuerySet[Delivery]:
     """The account's deliveries (or one of its endpoint's), newest first, each with its attempts counted and
@@ -19,7 +29,13 @@ def deliveries_for_account(*, account: Any, webhook: Webhook | None = None, stat
     attempts = DeliveryAttempt.objects.filter(delivery=OuterRef("pk")).order_by()
     # One endpoint's deliveries are read from its own index: it is the account's (the caller looked it up so).
     deliveries = Delivery.objects.filter(**({"webhook": webhook} if webhook is not None else {"account": account}))
-    if status:
+    if status in {"pending", "retrying"}:
+        # Within the status's own index range: the pending deliveries are the few on their way, not the history.
+        deliveries = deliveries.filter(status=Delivery.Status.PENDING)
+        deliveries = (
+            deliveries.filter(attempt_count__gt=0) if status == "retrying" else deliveries.filter(attempt_count=0)
+        )
+    elif status:
         deliveries = deliveries.filter(status=status)
     return (
         deliveries.select_related("event", "webhook")

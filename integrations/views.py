@@ -31,6 +31,7 @@ from .outbox import deliveries_to_recover, delivery_resend, webhook_recover, web
 from .parameters import whole_number
 from .ratelimits import action_refusal, rate_in_words
 from .selectors import (
+    LOG_FILTERS,
     deliveries_for_account,
     delivery_for_account,
     endpoint_rows,
@@ -456,7 +457,7 @@ DELIVERIES_PER_PAGE = 50
 def delivery_log(request: HttpRequest) -> HttpResponse:
     account = admin_account(request)
     status = request.GET.get("status", "")
-    if status not in {"", *Delivery.Status.values}:
+    if status not in {"", *(value for value, _ in LOG_FILTERS)}:
         status = ""
     endpoint = webhook_of_account(account=account, webhook_id=request.GET.get("endpoint", ""))
     deliveries = deliveries_for_account(account=account, webhook=endpoint, status=status)
@@ -474,7 +475,7 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
             "endpoints": webhooks_for_account(account=account),
             "page": page,
             "status": status,
-            "statuses": Delivery.Status.choices,
+            "statuses": LOG_FILTERS,
             "any_pending": any(delivery.status == Delivery.Status.PENDING for delivery in page.deliveries),
             "active_tab": "deliveries",
             "account": account,

@@ -97,9 +97,9 @@ def test_an_example_and_a_test_show_their_outcome_in_place(
     page.get_by_label("Send example to").nth(2).select_option(str(webhook.pk))
     page.get_by_role("button", name="Send example").nth(2).click()
     result = page.locator("#test-result")
-    expect(result).to_contain_text("Sending")  # no worker has run yet
+    expect(result).to_contain_text("Pending")  # no worker has run yet
     run_worker()
-    expect(result).to_contain_text("Delivered", timeout=8_000)  # it updated itself (htmx polling)
+    expect(result).to_contain_text("Succeeded", timeout=8_000)  # it updated itself (htmx polling)
     assert types_at(receiver, "/hook") == ["feedbackUpdated"]
 
     receiver.clear()
@@ -107,7 +107,7 @@ def test_an_example_and_a_test_show_their_outcome_in_place(
     page.get_by_role("button", name="Send test").click()
     run_worker()
     expect(page.locator("#test-result")).to_contain_text("The receiver answered HTTP 500.", timeout=8_000)
-    expect(page.locator("#test-result")).to_contain_text("Retrying at")
+    expect(page.locator("#test-result")).to_contain_text("Next attempt at")
     screenshot("integrations-endpoint")
 
 

@@ -82,13 +82,13 @@ def test_send_test_delivers_a_signed_test_notification_and_shows_how_it_went(
     delivery = Delivery.objects.get()
     assert response["Location"].endswith(f"?test={delivery.pk}#test")
     page = admin_client.get(response["Location"]).content.decode()
-    assert "Sending</span>" in page and 'hx-trigger="every 2s"' in page  # no worker yet: it polls
+    assert "Pending</span>" in page and 'hx-trigger="every 2s"' in page  # no worker yet: it polls
     run_worker()
     [(request, _)] = receiver.log
     body = standardwebhooks.Webhook(webhook.secret).verify(request.get_data(), dict(request.headers))
     assert body["type"] == "test"
     page = admin_client.get(response["Location"]).content.decode()
-    assert "Delivered</span> Your endpoint answered HTTP 200" in page
+    assert "Succeeded</span>\n  Your endpoint answered HTTP 200" in page
     assert 'hx-trigger="every 2s"' not in page
 
 
@@ -101,8 +101,9 @@ def test_a_failed_test_says_why_at_once_and_when_it_retries(
     location = admin_client.post(send_test_url(dead))["Location"]
     run_worker()
     page = admin_client.get(location).content.decode()
-    assert "Failed</span> Connection failed" in page
-    assert "Retrying at" in page
+    assert "Retrying</span>\n  Connection failed" in page
+    assert "Next attempt at" in page
+    assert 'hx-trigger="every 2s"' in page  # still on its way: the box keeps itself up to date
     log = admin_client.get(reverse("integrations:deliveries")).content.decode()
     assert "Retrying</span> <small>Connection failed" in log  # the log says it too, with the error
     assert 'hx-trigger="every 3s"' in log  # and refreshes the pending rows by itself
@@ -250,3 +251,65 @@ def test_the_log_pages_by_newer_and_older_through_every_delivery_once(
             assert answer.status_code == 200
             assert f'/webhook/deliveries/{expected[0]}/"' in answer.content.decode()
             assert f'/webhook/deliveries/{theirs.pk}/"' not in answer.content.decode()
+
+
+def shown_status(html: str) -> list[str]:
+    """The status words a page shows, in order."""
+    import re
+
+    return re.findall(r'<span class="status status-[a-z]*">([A-Za-z]+)</span>', html)
+
+
+def test_one_vocabulary_on_every_page_and_a_retrying_filter(
+    admin_client: Client, account: Team, run_worker: Callable[[], None]
+) -> None:
+    """A delivery that failed and will be tried again is "Retrying" in the log, the endpoint's table, its own
+    page and the inline result alike; the log's "retrying" filter finds it, "failed" (for good) does not."""
+    from integrations.testing import free_port
+
+    dead = Webhook.objects.create(account=account, url=f"http://127.0.0.1:{free_port()}/nobody")
+    location = admin_client.post(send_test_url(dead))["Location"]
+    run_worker()
+    delivery = Delivery.objects.get()
+    log = reverse("integrations:deliveries")
+    pages = {
+        "log": admin_client.get(log).content.decode(),
+        "endpoint": admin_client.get(location).content.decode(),
+        "delivery": admin_client.get(reverse("integrations:delivery", args=[delivery.pk])).content.decode(),
+    }
+    for name, page in pages.items():
+        assert "Retrying" in shown_status(page), name
+        assert not {"Pending", "Failed", "Sending", "Delivered"} & set(shown_status(page)), name
+    assert delivery.event.msg_id in admin_client.get(log, {"status": "retrying"}).content.decode()
+    assert delivery.event.msg_id not in admin_client.get(log, {"status": "failed"}).content.decode()
+    assert delivery.event.msg_id not in admin_client.get(log, {"status": "pending"}).content.decode()
+    assert ">retrying</a>" in pages["log"]
+
+
+def test_held_deliveries_say_why_and_show_no_time_already_past(
+    admin_client: Client, account: Team, webhook: Webhook
+) -> None:
+    """Held by the breaker: "Waiting", until when; by a pause: "Paused". Never a next attempt in the past."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    close(Ticket.objects.create(team=account, reference="held"))
+    delivery = Delivery.objects.get()
+    past = timezone.now() - timedelta(minutes=5)
+    cooling_until = timezone.now() + timedelta(minutes=3)
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=past, attempt_count=2)
+    Webhook.objects.filter(pk=webhook.pk).update(breaker_open_until=cooling_until, consecutive_failures=5)
+    log = admin_client.get(reverse("integrations:deliveries")).content.decode()
+    row = log[log.index(delivery.event.msg_id) :]
+    assert "Waiting</span> <small>The endpoint is cooling down after failures.</small>" in row
+    assert timezone.localtime(cooling_until).strftime("%-d %b, %H:%M:%S") in row
+    assert timezone.localtime(past).strftime("%-d %b, %H:%M:%S") not in row
+    detail = admin_client.get(reverse("integrations:delivery", args=[delivery.pk])).content.decode()
+    assert "Waiting</span>" in detail and "The endpoint is cooling down after failures." in detail
+
+    Webhook.objects.filter(pk=webhook.pk).update(is_active=False, breaker_open_until=None)
+    log = admin_client.get(reverse("integrations:deliveries")).content.decode()
+    row = log[log.index(delivery.event.msg_id) :]
+    assert "Paused</span>" in row and "when resumed" in row
+    assert timezone.localtime(past).strftime("%-d %b, %H:%M:%S") not in row

@@ -76,6 +76,8 @@ def requests_made(client: Client, key: str, history: dict[str, Any]) -> list[tup
         (f"{log}?status=failed", {}),
         (f"{log}?endpoint={webhook.pk}", {}),
         (f"{log}?endpoint={webhook.pk}&status=failed", {}),
+        (f"{log}?status=retrying", {}),
+        (f"{log}?endpoint={webhook.pk}&status=pending", {}),
         (f"{log}?older={delivery.pk}", {}),
         (f"{log}?newer={delivery.pk}", {}),
         (f"{log}?endpoint={webhook.pk}&status=succeeded&older={delivery.pk}", {}),
