@@ -220,6 +220,7 @@ def endpoint_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
             "waiting": waiting_for(webhook=webhook),
             "example_form": SendExampleForm(),
             "test_delivery": test_delivery,
+            "test_refused": request.session.pop(INLINE_REFUSAL_KEY, None),
             "active_tab": "webhook",
         },
         status=400 if form.errors else 200,
@@ -354,26 +355,39 @@ def _first_outcome(delivery: Delivery) -> Delivery:
     return delivery
 
 
-def _refused(request: HttpRequest, webhook: Webhook, action: str) -> bool:
+# Where a refused test or example says why: beside the button that was clicked, not in a flash at the top.
+INLINE_REFUSAL_KEY = "integrations_test_refused"
+
+
+def _refused(request: HttpRequest, webhook: Webhook, action: str, *, inline: bool = False) -> bool:
     """Say why an action that sends cannot run now; False when it can."""
-    if not webhook.is_active:
-        messages.error(request, "Enable the endpoint first: it is paused or disabled.")
-        return True
-    refusal = action_refusal(request, action=action)
-    if refusal:
-        messages.error(request, refusal.message)
-        return True
-    return False
+    message = "Enable the endpoint first: it is paused or disabled." if not webhook.is_active else None
+    if message is None:
+        refusal = action_refusal(request, action=action)
+        message = refusal.message if refusal else None
+    if message is None:
+        return False
+    if inline:
+        request.session[INLINE_REFUSAL_KEY] = message
+    else:
+        messages.error(request, message)
+    return True
+
+
+def _test_section(webhook: Webhook, request: HttpRequest, delivery: Delivery | None = None) -> str:
+    """The endpoint's page at its test section, showing `delivery`'s result, or the one shown before."""
+    shown = delivery.pk if delivery is not None else whole_number(request.POST.get("shown_test"))
+    query = f"?test={shown}" if shown is not None else ""
+    return reverse("integrations:endpoint", args=[webhook.pk]) + query + "#test"
 
 
 @login_required
 @require_POST
 def endpoint_send_test(request: HttpRequest, webhook_id: int) -> HttpResponse:
     webhook = _endpoint(request, webhook_id)
-    if _refused(request, webhook, "send_test"):
-        return redirect(reverse("integrations:endpoint", args=[webhook.pk]) + "#test")
-    delivery = _first_outcome(webhook_send_test(webhook=webhook))
-    return redirect(reverse("integrations:endpoint", args=[webhook.pk]) + f"?test={delivery.pk}#test")
+    if _refused(request, webhook, "send_test", inline=True):
+        return redirect(_test_section(webhook, request))
+    return redirect(_test_section(webhook, request, _first_outcome(webhook_send_test(webhook=webhook))))
 
 
 @login_required
@@ -392,11 +406,11 @@ def event_send_example(request: HttpRequest) -> HttpResponse:
 def _send_example(request: HttpRequest, webhook: Webhook) -> HttpResponse:
     form = SendExampleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose one of the event types to send an example of.")
-    elif not _refused(request, webhook, "send_test"):
+        request.session[INLINE_REFUSAL_KEY] = "Choose one of the event types to send an example of."
+    elif not _refused(request, webhook, "send_test", inline=True):
         delivery = _first_outcome(webhook_send_example(webhook=webhook, event_type=form.cleaned_data["event_type"]))
-        return redirect(reverse("integrations:endpoint", args=[webhook.pk]) + f"?test={delivery.pk}#test")
-    return redirect(reverse("integrations:endpoint", args=[webhook.pk]) + "#test")
+        return redirect(_test_section(webhook, request, delivery))
+    return redirect(_test_section(webhook, request))
 
 
 @login_required

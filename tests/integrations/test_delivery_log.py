@@ -313,3 +313,21 @@ def test_held_deliveries_say_why_and_show_no_time_already_past(
     row = log[log.index(delivery.event.msg_id) :]
     assert "Paused</span>" in row and "when resumed" in row
     assert timezone.localtime(past).strftime("%-d %b, %H:%M:%S") not in row
+
+
+def test_a_refused_test_says_why_beside_the_button_and_keeps_the_result_shown(
+    admin_client: Client, webhook: Webhook, settings: Any
+) -> None:
+    settings.INTEGRATIONS_ACTION_RATE = "1/m"
+    rate_window_with_room(admin_client.session["_auth_user_id"])
+    shown = admin_client.post(send_test_url(webhook))["Location"]
+    first = Delivery.objects.get()
+    # The page shows that test's result; the next click is over the limit.
+    answer = admin_client.post(send_test_url(webhook), {"shown_test": str(first.pk)})
+    assert answer["Location"] == shown  # the same result stays in view
+    page = admin_client.get(answer["Location"]).content.decode()
+    section = page[page.index('id="test"') :]
+    assert 'id="test-refused"' in section and "Too many tests and examples: 1 per minute" in section
+    assert section.index('id="test-result"') < section.index('id="test-refused"')
+    assert 'class="integrations-messages"' not in page  # not (only) in a flash at the top
+    assert "Too many tests" not in admin_client.get(shown).content.decode()  # said once
