@@ -154,8 +154,12 @@ def test_recover_after_an_outage_and_rotate_the_secret(
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.get_by_text("Reveal secret").click()
     expect(page.locator("#webhook-secret")).to_have_text(webhook.secret)
-    page.get_by_role("button", name="Copy secret").click()
+    copy = page.locator('button[data-copy="#webhook-secret"]')
+    expect(copy).to_have_text("Copy secret")
+    copy.click()
     expect(page.locator("#integrations-announce")).to_have_text("Copied")
+    expect(copy).to_have_text("Copied ✓")  # seen where the click was
+    expect(copy).to_have_text("Copy secret", timeout=5_000)  # and back after a moment
     assert page.evaluate("navigator.clipboard.readText()") == webhook.secret
 
 
@@ -205,6 +209,8 @@ def test_admin_creates_an_api_key_that_works_once_copied_and_revokes_it(
     page.get_by_label("Expires").select_option(label="In 90 days")
     page.get_by_role("button", name="Create key").click()
     key = page.locator("#new-api-key").inner_text()
+    page.get_by_role("button", name="Copy key").click()  # the one-time key has its own Copy button
+    expect(page.get_by_role("button", name="Copied ✓")).to_be_visible()
     expect(page.get_by_role("cell", name="CRM sync", exact=True)).to_be_visible()
     expect(page.get_by_role("cell", name="ada", exact=True)).to_be_visible()  # who created it
     screenshot("integrations-api-keys")

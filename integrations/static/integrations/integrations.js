@@ -16,7 +16,13 @@
         var target = document.querySelector(button.dataset.copy);
         if (!target) { return; }
         var text = target.value !== undefined && target.tagName === "INPUT" ? target.value : target.textContent.trim();
-        var done = function () { announce("Copied"); button.dataset.copied = "1"; };
+        var label = button.dataset.label || button.textContent;
+        button.dataset.label = label;
+        var done = function () {
+          // Seen where the click was, and heard by screen readers; the label comes back after a moment.
+          announce("Copied"); button.dataset.copied = "1"; button.textContent = "Copied ✓";
+          window.setTimeout(function () { button.textContent = label; }, 2000);
+        };
         if (navigator.clipboard && window.isSecureContext) {
           navigator.clipboard.writeText(text).then(done, function () { announce("Copy failed: select and copy it by hand"); });
         } else {
