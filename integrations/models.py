@@ -31,6 +31,10 @@ ACCOUNT_MODEL = conf.ACCOUNT_MODEL or "integrations.AccountModelNotConfigured"
 SECRET_PREFIX = "whsec_"  # noqa: S105 -- a prefix, not a secret
 
 
+# How much of an endpoint's URL a list shows.
+LABEL_URL_LENGTH = 60
+
+
 def new_signing_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
@@ -114,6 +118,13 @@ class Webhook(models.Model):
     @property
     def is_paused(self) -> bool:
         return not self.is_active and self.disabled_at is None
+
+    @property
+    def label(self) -> str:
+        """How lists name it: its URL (shortened), and its description when it has one, since two endpoints
+        may share a URL."""
+        url = self.url if len(self.url) <= LABEL_URL_LENGTH else self.url[: LABEL_URL_LENGTH - 1] + "…"
+        return f"{url} ({self.description})" if self.description else url
 
     @property
     def state(self) -> Webhook.State:

@@ -42,6 +42,8 @@ def deliveries_for_account(*, account: Any, webhook: Webhook | None = None, stat
         .annotate(
             attempts_logged=Coalesce(Subquery(attempts.values("delivery").annotate(n=Count("*")).values("n")), 0),
             last_error=Subquery(attempts.order_by("-attempted_at", "-id").values("error")[:1]),
+            # Where it was sent: named once its endpoint is deleted (the attempts keep the URL).
+            last_url=Subquery(attempts.order_by("-attempted_at", "-id").values("url")[:1]),
         )
         .order_by("-created_at", "-id")
     )

@@ -331,3 +331,25 @@ def test_a_refused_test_says_why_beside_the_button_and_keeps_the_result_shown(
     assert section.index('id="test-result"') < section.index('id="test-refused"')
     assert 'class="integrations-messages"' not in page  # not (only) in a flash at the top
     assert "Too many tests" not in admin_client.get(shown).content.decode()  # said once
+
+
+def test_endpoints_sharing_a_url_are_told_apart_and_a_deleted_ones_url_is_named(
+    admin_client: Client, account: Team, receiver: Any, run_worker: Callable[[], None]
+) -> None:
+    url = receiver.url_for("/hook")
+    crm = Webhook.objects.create(account=account, url=url, description="CRM")
+    Webhook.objects.create(account=account, url=url, description="Billing")
+    close(Ticket.objects.create(team=account, reference="both"))
+    run_worker()
+    log = admin_client.get(reverse("integrations:deliveries")).content.decode()
+    assert f">{url} (CRM)</option>" in log and f">{url} (Billing)</option>" in log  # the filter
+    assert '<small class="muted">CRM</small>' in log and '<small class="muted">Billing</small>' in log  # the column
+    catalog = admin_client.get(reverse("integrations:events")).content.decode()
+    assert f">{url} (CRM)</option>" in catalog and f">{url} (Billing)</option>" in catalog  # "Send example to"
+
+    crm.delete()
+    log = admin_client.get(reverse("integrations:deliveries")).content.decode()
+    assert f'a deleted endpoint, at <code class="integrations-url">{url}</code>' in log
+    gone = Delivery.objects.get(webhook=None)
+    detail = admin_client.get(reverse("integrations:delivery", args=[gone.pk])).content.decode()
+    assert f'its attempts went to <code class="integrations-url">{url}</code>' in detail
