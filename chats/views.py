@@ -17,9 +17,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.selectors import admin_account, membership_for_request
 from accounts.validators import validate_single_line
 from integrations.parameters import whole_number
+from integrations.webhooks import webhooks_receiving
 
 from . import selectors, services
 from .forms import AnswerForm, FeedbackForm
+from .integrations import DELETED
 from .models import Chat, Response
 from .scoring import is_weighted, max_score
 
@@ -118,7 +120,8 @@ def chat_delete_view(request: HttpRequest, chat_id: int) -> HttpResponse:
         services.chat_delete(chat=chat)
         messages.success(request, f"Chat “{chat.identifier}” deleted.")
         return redirect("chats:flow", flow_id=flow_id)
-    return render(request, "chats/chat_delete.html", {"chat": chat})
+    receiving = webhooks_receiving(account=chat.flow.account_id, event_type=DELETED.name)
+    return render(request, "chats/chat_delete.html", {"chat": chat, "receiving": receiving})
 
 
 def _identifier_problem(identifier: str) -> str:

@@ -31,6 +31,11 @@ ACCOUNT_MODEL = conf.ACCOUNT_MODEL or "integrations.AccountModelNotConfigured"
 SECRET_PREFIX = "whsec_"  # noqa: S105 -- a prefix, not a secret
 
 
+def subscribes(event_types: list[str], event_type: str) -> bool:
+    """Whether an endpoint with these subscriptions receives `event_type` (none: every type, new ones too)."""
+    return not event_types or event_type in event_types
+
+
 # How much of an endpoint's URL a list shows.
 LABEL_URL_LENGTH = 60
 
@@ -135,7 +140,7 @@ class Webhook(models.Model):
         return Webhook.State.FAILING if self.consecutive_failures else Webhook.State.ACTIVE
 
     def receives(self, event_type: str) -> bool:
-        return not self.event_types or event_type in self.event_types
+        return subscribes(self.event_types, event_type)
 
     def breaker_open(self, now: datetime | None = None) -> bool:
         """Cooling down after failures: nothing is attempted until `breaker_open_until` passes."""

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from . import catalog, events
 from .adapter import get_adapter, triggered_by
-from .models import Delivery, DeliveryQuerySet, Event, Webhook
+from .models import Delivery, DeliveryQuerySet, Event, Webhook, subscribes
 from .queue import webhooks_wake_on_commit
 from .rows import rows_insert
 
@@ -55,7 +55,7 @@ def event_record(*, event: events.WebhookEvent) -> Event | None:
         .order_by("id")  # not the model's ordering, which joins the account table for its name
         .values_list("id", "is_active", "disabled_at", "event_types")
         # A handful per account: the subscription is read here, the same way on every database.
-        if not event_types or event.type in event_types
+        if subscribes(event_types, event.type)
     ]
     if not endpoints:
         return None

@@ -426,7 +426,7 @@ def endpoint_recover(request: HttpRequest, webhook_id: int) -> HttpResponse:
             resent = webhook_recover(webhook=webhook, since=since)
             messages.success(
                 request,
-                f"Resending {resent} notification{pluralize(resent)} that failed since {since:%d %b %Y, %H:%M} UTC, "
+                f"Resending {resent} notification{pluralize(resent)} that failed since {_when(since)}, "
                 "each with its own webhook-id, so your endpoint can deduplicate.",
             )
             return redirect("integrations:endpoint", webhook_id=webhook.pk)

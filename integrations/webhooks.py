@@ -96,6 +96,16 @@ def webhook_update(*, webhook: Webhook, **changes: Any) -> Webhook:
     return webhook
 
 
+def webhooks_receiving(*, account: Any, event_type: str) -> list[Webhook]:
+    """The account's endpoints that would be sent `event_type` now: on, and subscribed to it (for a host's
+    page that says what a change will send)."""
+    return [
+        webhook
+        for webhook in webhooks_for_account(account=account).filter(is_active=True)
+        if webhook.receives(event_type)
+    ]
+
+
 def webhook_pending_count(*, webhook: Webhook) -> int:
     return Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING).count()
 

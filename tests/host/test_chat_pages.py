@@ -29,7 +29,7 @@ def test_home_lists_flows_with_counts_and_share_links(admin_client: Client, flow
     Chat.objects.create(flow=flow, identifier="done", status=Chat.Status.COMPLETED)
     page = admin_client.get(reverse("home")).content.decode()
     assert f'href="{reverse("chats:flow", args=[flow.pk])}">Onboarding quiz<' in page
-    assert "<td>2</td>" in page and "<td>1</td>" in page
+    assert '<td data-label="Chats">2</td>' in page and '<td data-label="Completed">1</td>' in page
     assert f"/c/{flow.share_token}/?identifier=" in page
 
 
@@ -130,7 +130,14 @@ def test_deleting_a_chat_asks_first_then_notifies(
     url = reverse("chats:chat_delete", args=[chat.pk])
     confirm = admin_client.get(url).content.decode()
     assert "Delete this chat?" in confirm
+    assert f"Your endpoint <code>{webhook.url}</code> receives a <code>deleted</code> notification." in confirm
     assert Chat.objects.filter(pk=chat.pk).exists()  # asking deletes nothing
+    # What it says follows the subscriptions: several endpoints, or none subscribed to deleted.
+    Webhook.objects.create(account=webhook.account, url="http://127.0.0.1:9/ops", description="Ops")
+    assert "2 of your endpoints receive a <code>deleted</code>" in admin_client.get(url).content.decode()
+    Webhook.objects.update(event_types=["completed"])
+    assert "No endpoint of yours receives <code>deleted</code>" in admin_client.get(url).content.decode()
+    Webhook.objects.update(event_types=[])
     response = admin_client.post(url, follow=True)
     assert "deleted" in response.content.decode()
     assert response.redirect_chain[-1][0] == reverse("chats:flow", args=[chat.flow_id])

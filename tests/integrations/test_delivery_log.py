@@ -101,11 +101,11 @@ def test_a_failed_test_says_why_at_once_and_when_it_retries(
     location = admin_client.post(send_test_url(dead))["Location"]
     run_worker()
     page = admin_client.get(location).content.decode()
-    assert "Retrying</span>\n  Connection failed" in page
+    assert "Retrying</span>\n  Connection refused. Next attempt at" in page  # a sentence, not a raw error
     assert "Next attempt at" in page
     assert 'hx-trigger="every 2s"' in page  # still on its way: the box keeps itself up to date
     log = admin_client.get(reverse("integrations:deliveries")).content.decode()
-    assert "Retrying</span> <small>Connection failed" in log  # the log says it too, with the error
+    assert "Retrying</span> <small>Connection refused.</small>" in log  # the log says it too, with the error
     assert 'hx-trigger="every 3s"' in log  # and refreshes the pending rows by itself
 
 
