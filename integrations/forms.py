@@ -20,8 +20,21 @@ def event_type_choices() -> list[tuple[str, str]]:
     return [(event_type.name, event_type.name) for event_type in subscribable()]
 
 
+# How every field of the app's forms is laid out (label, error, input, help below it).
+FIELD_TEMPLATE = "integrations/includes/form_field.html"
+
+
 class FocusFirstError(forms.Form):
-    """After a refused submit, the fields in error say so, and the first has the focus (no script needed)."""
+    """After a refused submit, the fields in error say so, and the first has the focus (no script needed).
+
+    Every field is laid out one way (FIELD_TEMPLATE), its label without a colon.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.template_name = FIELD_TEMPLATE  # type: ignore[attr-defined]  # Django 5.0's; not in the stubs yet
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -189,5 +202,5 @@ class RecoverForm(FocusFirstError):
         return max(since, earliest)
 
 
-class SendExampleForm(forms.Form):
+class SendExampleForm(FocusFirstError):
     event_type = forms.ChoiceField(label="Event", choices=event_type_choices)

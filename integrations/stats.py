@@ -75,6 +75,13 @@ class Chart:
     def failed(self) -> int:
         return sum(bar.failed for bar in self.bars)
 
+    @property
+    def axis(self) -> list[datetime]:
+        """The starts of the first, middle and last bars: the time axis under the chart."""
+        if not self.bars:
+            return []
+        return [self.bars[0].start, self.bars[len(self.bars) // 2].start, self.bars[-1].start]
+
 
 def _hour_starts(now: datetime, *, unit: str, count: int) -> list[datetime]:
     step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)

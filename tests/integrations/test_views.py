@@ -438,3 +438,34 @@ def test_retry_now_keeps_the_action_limit(admin_client: Client, webhook: Webhook
     url = reverse("integrations:endpoint_retry_now", args=[webhook.pk])
     answers = [admin_client.post(url, follow=True).content.decode() for _ in range(3)]
     assert "Nothing is waiting" in answers[0] and "Too many retries" in answers[2]
+
+
+def test_the_health_charts_have_a_time_axis_and_no_failure_is_not_red(admin_client: Client, webhook: Webhook) -> None:
+    from integrations.stats import webhook_charts
+
+    page = admin_client.get(endpoint_url(webhook)).content.decode()
+    hours, days = webhook_charts(webhook=webhook)
+    axis = page[page.index('class="integrations-axis"') :]
+    assert [f"<span>{start:%H:%M}</span>" in axis for start in hours.axis] == [True, True, True]
+    assert axis.index(f"<span>{hours.axis[0]:%H:%M}</span>") < axis.index(f"<span>{hours.axis[-1]:%H:%M}</span>")
+    assert f"<span>{days.axis[-1].day} {days.axis[-1]:%b}</span>" in page
+    assert "<span>0 failed</span>" in page and 'class="legend-bad">0 failed' not in page
+
+
+def test_every_form_lays_its_fields_out_one_way(admin_client: Client, webhook: Webhook) -> None:
+    """Labels without colons, the input, then its help; a group of choices without a grooved frame."""
+    import re
+
+    pages = [
+        admin_client.get(WEBHOOK_TAB).content.decode(),
+        admin_client.get(endpoint_url(webhook, "endpoint_rotate_secret")).content.decode(),
+        admin_client.get(reverse("integrations:api_keys")).content.decode(),
+    ]
+    for page in pages:
+        labels = re.findall(r"<label for=\"id_[a-z_]+\">([^<]*)</label>", page)
+        assert labels and not [label for label in labels if label.endswith(":")], labels
+    tab = pages[0]
+    assert tab.index('id="id_url"') < tab.index('id="id_url_helptext"')  # help below the input
+    assert '<fieldset class="integrations-fieldset"' in tab
+    keys = pages[2]
+    assert keys.index('id="id_name"') < keys.index('id="id_name_helptext"')
