@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import standardwebhooks
-from django.db import transaction
 
 import integrations
 from accounts.models import Account
@@ -83,19 +82,6 @@ def test_an_in_progress_save_sends_nothing(
     run_worker()
     assert bodies(receiver) == []
     assert not Event.objects.exists()
-
-
-def test_a_rolled_back_transaction_sends_nothing(
-    chat: Chat, webhook: Webhook, receiver: Any, run_worker: Callable[[], None]
-) -> None:
-    with pytest.raises(RuntimeError), transaction.atomic():
-        complete(chat)
-        assert Event.objects.count() == 1  # the outbox row is in the same transaction...
-        raise RuntimeError("the host change fails")
-    assert not Event.objects.exists()  # ...and goes with it
-    assert not Delivery.objects.exists()
-    run_worker()
-    assert bodies(receiver) == []
 
 
 def test_a_bulk_delete_of_n_chats_sends_n_deleted(
