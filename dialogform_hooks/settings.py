@@ -58,7 +58,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_api_key",  # its abstract key model is the base of the API part's AccountAPIKey
     "drf_spectacular",
-    "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN
+    "drf_spectacular_sidecar",  # ReDoc served from our static files, no CDN
     "django_rq",
     "django_htmx",
     "django_ratelimit",
@@ -248,8 +248,7 @@ SPECTACULAR_SETTINGS = {
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "integrations.contrib.api.schema.add_notifications",  # the notification bodies, as components and webhooks

@@ -42,7 +42,7 @@ _P = TypeVar("_P", bound=models.Model)
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin
-    _TabularInline = admin.TabularInline
+    _StackedInline = admin.StackedInline
     _Paginator = Paginator
 else:
     # Django's classes take a type argument only in django-stubs, or once django_stubs_ext.monkeypatch() has run,
@@ -50,7 +50,7 @@ else:
     class _ModelAdmin(admin.ModelAdmin, Generic[_M]):
         pass
 
-    class _TabularInline(admin.TabularInline, Generic[_M, _P]):
+    class _StackedInline(admin.StackedInline, Generic[_M, _P]):
         pass
 
     class _Paginator(Paginator, Generic[_M]):
@@ -119,7 +119,9 @@ class EventAdmin(HistoryAdmin[Event]):
     readonly_fields = ["id", "account", "type", "body", "created_at"]
 
 
-class DeliveryAttemptInline(_TabularInline[DeliveryAttempt, Delivery]):
+class DeliveryAttemptInline(_StackedInline[DeliveryAttempt, Delivery]):
+    """Each attempt one under the other: its headers and answer are too wide for a table's columns."""
+
     model = DeliveryAttempt
     extra = 0
     can_delete = False

@@ -1,6 +1,6 @@
 """Every page of the app and of the host, in Chromium at 1280 and 390 pixels wide: no serious or critical
-accessibility violation (axe-core, run from the copy axe-playwright-python ships: never a CDN), and no
-page wider than the screen."""
+accessibility violation (axe-core, run from the copy axe-playwright-python ships: never a CDN), the
+Django admin's and the API documentation's included; and no product page wider than the screen."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from integrations.models import Delivery, Webhook
 from integrations.webhooks import webhook_rotate_secret
 
 SERIOUS = {"serious", "critical"}
+UNREACHABLE_SCROLL_BOXES = (
+    "[...document.querySelectorAll('.integrations-scroll, .table-scroll')].filter(box => box.tabIndex < 0).length"
+)
 # The text of the table cells shown that end past the screen's right edge (off to the side of a scroll box).
 CELLS_BEYOND = """width => [...document.querySelectorAll("td")]
   .filter(cell => cell.getClientRects().length && cell.getBoundingClientRect().right > width + 1)
@@ -48,6 +51,11 @@ def every_page(flow: Flow, webhook: Webhook, account: Any, admin_user: Any) -> l
         "/integrations/webhook/events/",
         "/integrations/api-keys/",
         f"/integrations/api-keys/{api_key.prefix}/revoke/",
+        "/api/docs/",
+        "/admin/",
+        "/admin/integrations/webhook/",
+        "/admin/integrations/delivery/",
+        f"/admin/integrations/delivery/{delivery.pk}/change/",
     ]
 
 
@@ -79,6 +87,8 @@ def test_every_page_is_accessible_and_fits_the_screen(
     response = Response.objects.create(chat=chat, prompt=flow.prompts.first(), answer="Paris")
     Feedback.objects.create(response=response, text="Well done")
     run_worker()
+    admin_user.is_staff = admin_user.is_superuser = True  # the Django admin's pages too
+    admin_user.save()
     context = browser.new_context(viewport={"width": width, "height": 844})
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -91,14 +101,22 @@ def test_every_page_is_accessible_and_fits_the_screen(
     for path in every_page(flow, webhook, account, admin_user):
         answer = page.goto(f"{live_server.url}{path}")
         assert answer is not None and answer.status == 200, path
+        if path == "/api/docs/":
+            page.get_by_role("heading", name="DialogForm details API").first.wait_for()  # drawn by its script
         problems[path] = violations(page)
+        if path.startswith("/admin/"):
+            continue  # Django's staff pages: their change lists scroll sideways by design
         scroll_width = page.evaluate("document.documentElement.scrollWidth")
         if scroll_width > width:
             too_wide[path] = scroll_width
         # Every column of every table in view: rows become cards on a phone rather than scroll sideways.
+        # A box that may scroll sideways can be reached and scrolled with the keyboard.
+        unreachable = page.evaluate(UNREACHABLE_SCROLL_BOXES)
+        if unreachable:
+            hidden_cells[path] = [f"{unreachable} scroll boxes the keyboard cannot reach"]
         beyond = page.evaluate(CELLS_BEYOND, width)
         if beyond:
-            hidden_cells[path] = beyond
+            hidden_cells.setdefault(path, []).extend(beyond)
     context.close()
     assert {path: found for path, found in problems.items() if found} == {}
     # The page never scrolls sideways, and no column of a list hides off to the side.

@@ -135,7 +135,7 @@ def test_the_schema_is_openapi_3_1_and_documents_every_endpoint(client: Client, 
 
 def test_the_docs_page_is_served_from_our_own_static_files(client: Client, db: None) -> None:
     page = client.get("/api/docs/").content.decode()
-    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
+    assert "/static/drf_spectacular_sidecar/redoc/" in page and 'lang="en"' in page
     assert "cdn" not in page.lower()
 
 
