@@ -6,7 +6,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -146,7 +146,10 @@ def test_recovery_from_the_page_counts_first_then_resends_and_is_rate_limited(
     assert "Choose a time in the past." in client.get(recover, {"since": future}).content.decode()
     rate_window_with_room(str(admin_user.pk))  # the six recoveries below in one window of the limit
     response = client.post(recover, {"since": since}, follow=True)
-    assert "Resending 2 notifications that failed since" in response.content.decode()
+    said = response.content.decode()
+    start = datetime.fromisoformat(since)
+    # Dates are written one way on every page: "8 Dec 2026", never "08 Dec".
+    assert f"Resending 2 notifications that failed since {start.day} {start:%b %Y, %H:%M} UTC" in said
     assert Delivery.objects.filter(status=Delivery.Status.PENDING).count() == 2
     pages = [client.post(recover, {"since": since}, follow=True).content.decode() for _ in range(5)]
     assert "Too many recoveries" in pages[-1]

@@ -108,6 +108,7 @@ def test_rotating_from_the_page_asks_first_and_lets_the_admin_choose_the_overlap
     client.force_login(admin_user)
     confirmation = client.get(rotate_url(webhook)).content.decode()
     assert "keep signing beside it" in confirmation and "Stop signing with it now" in confirmation
+    assert 'aria-current="page">Webhook' in confirmation  # the tab it belongs to is highlighted
     webhook.refresh_from_db()
     assert webhook.secret == old  # asking changes nothing
     response = client.post(rotate_url(webhook), {"overlap_hours": "1"}, follow=True)
