@@ -92,8 +92,23 @@ def test_every_page_is_accessible_and_fits_the_screen(
     context = browser.new_context(viewport={"width": width, "height": 844})
     page = context.new_page()
     page.set_default_timeout(10_000)
+    # Signed out: the login page, a participant's chat to its end screen, and the locked-out page.
     page.goto(f"{live_server.url}/login/")
     problems = {"/login/": violations(page)}
+    page.goto(f"{live_server.url}/c/{flow.share_token}/?identifier=finisher")
+    for answer in ("Paris", "Blue"):
+        page.get_by_placeholder("Type your answer").fill(answer)
+        page.get_by_role("button", name="Send").click()
+    page.locator("#end-screen").wait_for()
+    problems["participant's end screen"] = violations(page)
+    for _ in range(5):
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill("someone-else")
+        page.get_by_label("Password").fill("wrong")
+        page.get_by_role("button", name="Log in").click()
+    page.get_by_text("Too many failed log-ins").first.wait_for()
+    problems["locked out"] = violations(page)
+    page.goto(f"{live_server.url}/login/")
     page.get_by_label("Username").fill("ada")
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Log in").click()
