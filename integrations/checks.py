@@ -272,7 +272,6 @@ def check_templates(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
 
 
 PROMETHEUS_APP = "integrations.contrib.prometheus"
-API_APP = "integrations.contrib.api"
 
 
 def check_optional_parts(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:

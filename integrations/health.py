@@ -177,16 +177,21 @@ def webhook_retry_now(*, webhook: Webhook) -> int:
     The breaker closes; an endpoint still failing is probed with one attempt first, as after a cool-down.
     Returns how many deliveries were made due.
     """
+    cooling = webhook.breaker_open_until is not None
     with transaction.atomic():
         waiting = Delivery.objects.filter(webhook=webhook).retry_now(timezone.now())
-        if webhook.breaker_open_until is not None:
+        if cooling:
             replace(EndpointHealth.of(webhook), breaker_open_until=None).apply_to(webhook)
             _save(webhook, HEALTH_FIELDS)
         if waiting:
             webhooks_wake_on_commit(webhook_ids=[webhook.pk])
-    telemetry.endpoint_state_changed(
-        webhook=webhook, state="active", reason="Retried now by an admin.", deliveries_retried=waiting
-    )
+    if cooling:  # a change of state only when the breaker was open
+        telemetry.endpoint_state_changed(
+            webhook=webhook,
+            state=webhook.state,
+            reason="The cool-down was ended by an admin (retry now).",
+            deliveries_retried=waiting,
+        )
     return waiting
 
 

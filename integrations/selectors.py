@@ -11,6 +11,13 @@ from django.db.models.functions import Coalesce
 from .models import Delivery, DeliveryAttempt, Webhook
 from .stats import Summary, webhook_summary
 
+
+def _last_attempt(field: str) -> Subquery:
+    """A delivery's last attempt's `field`, for each row of a list (the attempts' own index reads it)."""
+    attempts = DeliveryAttempt.objects.filter(delivery=OuterRef("pk")).order_by("-attempted_at", "-id")
+    return Subquery(attempts.values(field)[:1])
+
+
 # The delivery log's filters, in the words its rows use (Delivery.progress): a pending delivery is "pending"
 # until its first attempt, "retrying" after.
 LOG_FILTERS = [
@@ -41,9 +48,9 @@ def deliveries_for_account(*, account: Any, webhook: Webhook | None = None, stat
         deliveries.select_related("event", "webhook")
         .annotate(
             attempts_logged=Coalesce(Subquery(attempts.values("delivery").annotate(n=Count("*")).values("n")), 0),
-            last_error=Subquery(attempts.order_by("-attempted_at", "-id").values("error")[:1]),
+            last_error=_last_attempt("error"),
             # Where it was sent: named once its endpoint is deleted (the attempts keep the URL).
-            last_url=Subquery(attempts.order_by("-attempted_at", "-id").values("url")[:1]),
+            last_url=_last_attempt("url"),
         )
         .order_by("-created_at", "-id")
     )
@@ -145,11 +152,10 @@ def waiting_for(*, webhook: Webhook) -> Waiting:
     )
     failed_at: list[tuple[str, int]] = []
     if counts["retrying"]:
-        last_url = DeliveryAttempt.objects.filter(delivery=OuterRef("pk")).order_by("-attempted_at", "-pk")
         failed_at = [
             (row["url"] or webhook.url, row["count"])
             for row in pending.filter(attempt_count__gt=0)
-            .annotate(url=Subquery(last_url.values("url")[:1]))
+            .annotate(url=_last_attempt("url"))
             .values("url")
             .annotate(count=Count("pk"))
             .order_by("-count", "url")[:FAILED_AT_SHOWN]

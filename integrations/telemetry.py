@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from .models import Webhook
 from .sending.claims import Claimed
@@ -21,8 +21,9 @@ from .sending.transport import TransportResult
 logger = logging.getLogger(__name__)
 
 
-class Counts(Protocol):
-    """Where the figures of sending are counted. Called on the sending path: each call must be quick."""
+class Counts:
+    """Where the figures of sending are counted: nowhere, until an optional part installs a subclass that
+    counts (`count_with`). Called on the sending path: each call must be quick."""
 
     def attempt(self, *, outcome: str, status_code: int | None, duration_s: float, first_lag_s: float | None) -> None:
         """An attempt made; `first_lag_s`: from the event's recording to its first attempt, when that says
@@ -35,20 +36,7 @@ class Counts(Protocol):
         """An endpoint changed to `state`."""
 
 
-class NoCounts:
-    """Counts nothing: no part that counts is installed."""
-
-    def attempt(self, *, outcome: str, status_code: int | None, duration_s: float, first_lag_s: float | None) -> None:
-        pass
-
-    def deliveries_failed(self, count: int) -> None:
-        pass
-
-    def endpoint_state_changed(self, state: str) -> None:
-        pass
-
-
-_counts: Counts = NoCounts()
+_counts = Counts()
 
 
 def count_with(counts: Counts) -> None:

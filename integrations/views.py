@@ -41,7 +41,6 @@ from .selectors import (
 )
 from .stats import webhook_charts, webhook_summary
 from .webhooks import (
-    SECRET_PREFIX_SHOWN,
     EndpointsFull,
     RetiredSecret,
     Rotation,
@@ -49,6 +48,7 @@ from .webhooks import (
     webhook_end_retired_secret,
     webhook_of_account,
     webhook_pending_count,
+    webhook_retired_secret,
     webhook_retired_secrets,
     webhook_rotate_secret,
     webhook_update,
@@ -280,9 +280,8 @@ def endpoint_rotate_secret(request: HttpRequest, webhook_id: int) -> HttpRespons
     webhook = _endpoint(request, webhook_id)
     form = RotateSecretForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        old_prefix = webhook.secret[:SECRET_PREFIX_SHOWN]
         rotation = webhook_rotate_secret(webhook=webhook, overlap_hours=form.cleaned_data["overlap_hours"])
-        messages.success(request, _rotation_message(rotation, old_prefix, webhook_retired_secrets(webhook=webhook)))
+        messages.success(request, _rotation_message(rotation, webhook_retired_secrets(webhook=webhook)))
         return redirect("integrations:endpoint", webhook_id=webhook.pk)
     return render_page(
         request,
@@ -301,11 +300,11 @@ def _when(moment: datetime) -> str:
     return f"{moment:%-d %b %Y, %H:%M} UTC"
 
 
-def _rotation_message(rotation: Rotation, old_prefix: str, still_signing: list[RetiredSecret]) -> str:
+def _rotation_message(rotation: Rotation, still_signing: list[RetiredSecret]) -> str:
     """What the admin must do, and by when: the secret just replaced first (their receiver holds it)."""
     message = "New signing secret created."
     if rotation.replaced is None:
-        message += f" The secret it replaced ({old_prefix}…) stopped signing now."
+        message += f" The secret it replaced ({rotation.replaced_prefix}…) stopped signing now."
     else:
         message += (
             f" The secret it replaced ({rotation.replaced.prefix}…) also signs every request until "
@@ -329,14 +328,13 @@ def _rotation_message(rotation: Rotation, old_prefix: str, still_signing: list[R
 def endpoint_end_secret(request: HttpRequest, webhook_id: int, secret_prefix: str) -> HttpResponse:
     """GET: asks first (it cannot be undone); POST: the previous secret stops signing now."""
     webhook = _endpoint(request, webhook_id)
-    prefix = secret_prefix
-    retired = next((entry for entry in webhook_retired_secrets(webhook=webhook) if entry.prefix == prefix), None)
+    retired = webhook_retired_secret(webhook=webhook, prefix=secret_prefix)
     if retired is None:
         messages.info(request, "That previous secret no longer signs: nothing to end.")
         return redirect("integrations:endpoint", webhook_id=webhook.pk)
     if request.method == "POST":
-        webhook_end_retired_secret(webhook=webhook, prefix=prefix)
-        messages.success(request, f"The previous secret {prefix}… stopped signing now.")
+        webhook_end_retired_secret(webhook=webhook, ended=retired)
+        messages.success(request, f"The previous secret {retired.prefix}… stopped signing now.")
         return redirect("integrations:endpoint", webhook_id=webhook.pk)
     return render_page(
         request,

@@ -132,10 +132,19 @@ class RetiredSecret:
 
 @dataclass(frozen=True)
 class Rotation:
-    """What a rotation did: the secret it replaced (None when it stopped at once) and those it dropped."""
+    """What a rotation did: the secret it replaced (`replaced`: None when that stopped signing at once) and
+    the older ones it stopped, since at most RETIRED_SECRETS_MAX sign."""
 
+    replaced_prefix: str
     replaced: RetiredSecret | None
     dropped: list[RetiredSecret]
+
+
+def _keep_retired(webhook: Webhook, retired: list[RetiredSecret]) -> None:
+    """Store the rotated-out secrets that still sign (in memory; the caller saves)."""
+    webhook.retired_secrets = [
+        {"secret": entry.secret, "expires_at": entry.expires_at.isoformat()} for entry in retired
+    ]
 
 
 def webhook_retired_secrets(*, webhook: Webhook, now: datetime | None = None) -> list[RetiredSecret]:
@@ -164,25 +173,29 @@ def webhook_rotate_secret(*, webhook: Webhook, overlap_hours: float | None = Non
     # The one just replaced is kept before any other: its receiver may not have switched yet.
     retired = [*webhook_retired_secrets(webhook=webhook, now=now), *([replaced] if replaced else [])]
     dropped = retired[: max(0, len(retired) - conf.RETIRED_SECRETS_MAX)]
-    webhook.retired_secrets = [
-        {"secret": entry.secret, "expires_at": entry.expires_at.isoformat()} for entry in retired[len(dropped) :]
-    ]
+    _keep_retired(webhook, retired[len(dropped) :])
+    replaced_prefix = webhook.secret[:SECRET_PREFIX_SHOWN]
     webhook.secret = new_signing_secret()
     webhook.save(update_fields=["secret", "retired_secrets", "updated_at"])
-    return Rotation(replaced=None if replaced in dropped else replaced, dropped=dropped)
+    kept = replaced is not None and replaced not in dropped
+    return Rotation(
+        replaced_prefix=replaced_prefix,
+        replaced=replaced if kept else None,
+        dropped=[entry for entry in dropped if entry is not replaced],
+    )
+
+
+def webhook_retired_secret(*, webhook: Webhook, prefix: str) -> RetiredSecret | None:
+    """The rotated-out secret still signing that the pages call `prefix` (RetiredSecret.prefix), if any."""
+    return next((entry for entry in webhook_retired_secrets(webhook=webhook) if entry.prefix == prefix), None)
 
 
 @sensitive_variables("kept")
-def webhook_end_retired_secret(*, webhook: Webhook, prefix: str) -> RetiredSecret | None:
-    """Stop a rotated-out secret signing now (it leaked, say); None when no secret still signing starts so."""
-    retired = webhook_retired_secrets(webhook=webhook)
-    ended = next((entry for entry in retired if entry.prefix == prefix), None)
-    if ended is None:
-        return None
-    kept = [entry for entry in retired if entry is not ended]
-    webhook.retired_secrets = [{"secret": entry.secret, "expires_at": entry.expires_at.isoformat()} for entry in kept]
+def webhook_end_retired_secret(*, webhook: Webhook, ended: RetiredSecret) -> None:
+    """Stop a rotated-out secret signing now (it leaked, say)."""
+    kept = [entry for entry in webhook_retired_secrets(webhook=webhook) if entry.secret != ended.secret]
+    _keep_retired(webhook, kept)
     webhook.save(update_fields=["retired_secrets", "updated_at"])
-    return ended
 
 
 def webhook_signing_secrets(*, webhook: Webhook, now: datetime | None = None) -> list[str]:

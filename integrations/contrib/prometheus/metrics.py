@@ -14,6 +14,7 @@ from functools import cache
 from prometheus_client import Counter, Histogram
 
 from ...conf import conf
+from ...telemetry import Counts
 
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -71,8 +72,8 @@ def status_class(status_code: int | None) -> str:
     return f"{status_code // 100}xx" if status_code else "none"
 
 
-class PrometheusCounts:
-    """The core's figures (integrations.telemetry.Counts), counted in this process's metrics."""
+class PrometheusCounts(Counts):
+    """The core's figures, counted in this process's metrics."""
 
     def attempt(self, *, outcome: str, status_code: int | None, duration_s: float, first_lag_s: float | None) -> None:
         metrics = sending_metrics()
