@@ -15,6 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted(ROOT.glob("examples/*/README.md"))]
 SETTING_ROW = re.compile(r"^\|\s*`(INTEGRATIONS_[A-Z_]+)`\s*\|\s*([^|]*?)\s*\|", re.MULTILINE)
 LINK = re.compile(r"\]\(([^)\s]+)\)")
+WEB_ADDRESS = re.compile(r"\bhttps?://(\[[^\]]*\]|[^/\s)>`\"':]+)")
+# The docs' own examples: the machine itself, and names reserved for documentation.
+STAYS_HERE = re.compile(
+    r"127\.\d+\.\d+\.\d+|localhost|\[::1\]|0\.0\.0\.0|169\.254\.169\.254|(.+\.)?example\.(com|org|net)"
+)
 
 
 def conf_names() -> list[str]:
@@ -69,7 +74,14 @@ def test_the_account_model_and_the_adapter_have_no_default(defaults: dict[str, s
 def test_links_stay_in_the_repository_and_lead_somewhere(path: Path) -> None:
     for target in LINK.findall(path.read_text()):
         if re.match(r"[a-z]+:", target) or target.startswith("#"):
-            continue  # a web page, or a heading of the same file
+            continue  # an address (checked below), or a heading of the same file
         resolved = (path.parent / target.split("#")[0]).resolve()
         assert resolved.is_relative_to(ROOT), f"{path.name} links outside the repository: {target}"
         assert resolved.exists(), f"{path.name} links to nothing: {target}"
+
+
+@pytest.mark.parametrize("path", [*DOCS, ROOT / "CHANGELOG.md"], ids=lambda path: str(path.relative_to(ROOT)))
+def test_no_address_outside_the_repository(path: Path) -> None:
+    """The repository stands alone: what a reader needs is said here, not behind a link to another site."""
+    outside = [host for host in WEB_ADDRESS.findall(path.read_text()) if not STAYS_HERE.fullmatch(host)]
+    assert outside == []
